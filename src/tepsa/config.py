@@ -1,0 +1,59 @@
+"""Settings from ``TEPSA_*`` environment variables and ``.env``.
+
+The names are part of the deployment interface (shared/spec/interfaces.md):
+keep them stable.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TEPSA_",
+        env_file=".env",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    database_url: str = "sqlite:///./tepsa.db"
+    public_url: str = "http://127.0.0.1:8000"
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_api_url: str | None = None
+    whatsapp_from: str = "whatsapp:+6281238888002"
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_webhook_secret: SecretStr | None = None
+
+    secret_key: SecretStr | None = None
+    accept_timeout_seconds: int | None = None
+
+    # Operational knobs (not part of the fixed interface, safe defaults).
+    log_level: str = "INFO"
+    access_token_minutes: int = 8 * 60
+    intake_join_hours: int = 24
+    """Messages from the same number within this many hours join its open intake."""
+    dispatcher_enabled: bool = True
+    dispatcher_poll_seconds: float = 1.0
+    outbox_backoff_base_seconds: float = 1.0
+    migrate_on_start: bool = True
+
+    @property
+    def public_base(self) -> str:
+        return self.public_url.rstrip("/")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
