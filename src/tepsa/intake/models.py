@@ -1,0 +1,71 @@
+"""Intakes, the messages that make them, and their timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text
+from sqlmodel import Field, SQLModel
+
+from tepsa.db import utcnow
+
+
+class Intake(SQLModel, table=True):
+    """One report about one child situation, as triaged and handled."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=16, unique=True, index=True)
+    channel: str = Field(max_length=16)
+    status: str = Field(default="open", max_length=16, index=True)
+    reporter_phone: str | None = Field(default=None, max_length=32, index=True)
+
+    urgency: str | None = Field(default=None, max_length=12, index=True)
+    category: str | None = Field(default=None, max_length=32)
+    categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    kabkota_kode: str | None = Field(default=None, max_length=16, index=True)
+    kecamatan_kode: str | None = Field(default=None, max_length=16)
+    desa_kode: str | None = Field(default=None, max_length=16)
+    lat: float | None = None
+    lon: float | None = None
+    age: int | None = None
+    child_sex: str | None = Field(default=None, max_length=1)
+    reporter_role: str | None = Field(default=None, max_length=16)
+    needs_review: bool = False
+    ruleset_version: str | None = Field(default=None, max_length=32)
+    triage_reasons: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+    last_message_at: datetime = Field(default_factory=utcnow)
+
+
+class InboundMessage(SQLModel, table=True):
+    """A message as received from a channel, written before the webhook answers."""
+
+    __tablename__ = "inbound_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    intake_id: int = Field(foreign_key="intake.id", index=True)
+    channel: str = Field(max_length=16)
+    provider_sid: str | None = Field(default=None, max_length=64, unique=True)
+    from_phone: str | None = Field(default=None, max_length=32)
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    lat: float | None = None
+    lon: float | None = None
+    num_media: int = 0
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class TimelineEvent(SQLModel, table=True):
+    """Something that happened to an intake, in order, for operators and audit."""
+
+    __tablename__ = "timeline_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    intake_id: int = Field(foreign_key="intake.id", index=True)
+    at: datetime = Field(default_factory=utcnow)
+    kind: str = Field(max_length=32)
+    actor: str = Field(default="system", max_length=64)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,113 @@
+"""The outbox dispatcher: a loop inside the service that delivers outbox rows.
+
+It leases due rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several
+instances share the work), sends each outside any transaction, and records the
+outcome: sent, retried with backoff, or held/failed. It is woken at once when a
+request commits new rows and otherwise polls, so rows written by another
+instance or left by a crash are picked up too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
+
+from tepsa import metrics
+from tepsa.notify import service
+from tepsa.notify.senders import NotReachable, PermanentSendError, RetryAfter, Sender, TransientSendError
+
+log = logging.getLogger("tepsa.notify")
+
+
+class Dispatcher:
+    def __init__(self, engine: Engine, senders: Sequence[Sender], poll_seconds: float = 1.0,
+                 backoff_base_seconds: float = 1.0):
+        self.engine = engine
+        self.backoff_base_seconds = backoff_base_seconds
+        self.senders = {s.channel: s for s in senders}
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task | None = None
+        self._stopping = False
+
+    # -- lifecycle -------------------------------------------------------
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        for sender in self.senders.values():
+            await sender.start()
+        self._task = asyncio.create_task(self._run(), name="tepsa-outbox-dispatcher")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+        for sender in self.senders.values():
+            await sender.stop()
+
+    def wake(self) -> None:
+        """Callable from any thread after a commit that wrote outbox rows."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    # -- work --------------------------------------------------------------
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                busy = await self.dispatch_once()
+            except DBAPIError:
+                log.warning("outbox: database unavailable, will retry")
+                busy = 0
+            except Exception:  # never let the loop die
+                log.exception("outbox: dispatcher error")
+                busy = 0
+            if busy:
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            except TimeoutError:
+                pass
+
+    def _claim(self) -> list[service.Claimed]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            return service.claim(session, list(self.senders))
+
+    def _record(self, fn, *args) -> None:
+        with Session(self.engine) as session:
+            fn(session, *args)
+
+    async def dispatch_once(self) -> int:
+        """Send every due row once; return how many were handled."""
+        if not self.senders:
+            return 0
+        batch = await asyncio.to_thread(self._claim)
+        for msg in batch:
+            sender = self.senders[msg.channel]
+            try:
+                provider_id = await sender.send(msg)
+            except RetryAfter as exc:
+                await asyncio.to_thread(self._record, service.mark_retry, msg.id, "rate limited", exc.seconds)
+                log.info("outbox: rate limited", extra={"outbox_id": msg.id, "delay_s": exc.seconds})
+            except TransientSendError as exc:
+                delay = service.backoff_seconds(msg.attempts, self.backoff_base_seconds)
+                await asyncio.to_thread(self._record, service.mark_retry, msg.id, str(exc), delay)
+                log.info("outbox: send failed, retrying", extra={"outbox_id": msg.id, "attempts": msg.attempts,
+                                                                  "delay_s": round(delay, 1)})
+            except NotReachable as exc:
+                await asyncio.to_thread(self._record, service.mark_final, msg.id, "held", str(exc))
+                log.info("outbox: held, recipient not reachable", extra={"outbox_id": msg.id})
+            except PermanentSendError as exc:
+                await asyncio.to_thread(self._record, service.mark_final, msg.id, "failed", str(exc))
+                log.warning("outbox: permanent failure", extra={"outbox_id": msg.id})
+            else:
+                await asyncio.to_thread(self._record, service.mark_sent, msg.id, provider_id)
+                metrics.outbox_results.labels(msg.channel, "sent").inc()
+                log.info("outbox: sent", extra={"outbox_id": msg.id, "channel": msg.channel})
+        return len(batch)
