@@ -1,0 +1,95 @@
+"""The FastAPI application: wiring only (routes live in their domains)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from tepsa import __version__
+from tepsa.api.health import router as health_router
+from tepsa.auth.routes import router as auth_router
+from tepsa.auth.service import ensure_secret_key
+from tepsa.bootstrap import prepare_database
+from tepsa.channels.whatsapp import router as whatsapp_router
+from tepsa.config import Settings, get_settings
+from tepsa.db import make_engine
+from tepsa.intake.routes import router as intake_router
+from tepsa.logs import AccessLogMiddleware
+from tepsa.notify.dispatcher import Dispatcher
+from tepsa.triage.routes import router as triage_router
+
+log = logging.getLogger("tepsa.app")
+
+
+def _senders(settings: Settings) -> list:
+    senders = []
+    if settings.telegram_bot_token is not None and settings.telegram_bot_token.get_secret_value():
+        from tepsa.notify.telegram_sender import TelegramSender
+
+        senders.append(TelegramSender(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url))
+    return senders
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if settings.migrate_on_start:
+            await asyncio.to_thread(prepare_database, engine)
+        app.state.secret_key = await asyncio.to_thread(
+            ensure_secret_key, engine, settings.secret_key.get_secret_value() if settings.secret_key else None)
+        dispatcher = None
+        if settings.dispatcher_enabled:
+            dispatcher = Dispatcher(engine, _senders(settings), settings.dispatcher_poll_seconds,
+                                    settings.outbox_backoff_base_seconds)
+            await dispatcher.start()
+            app.state.dispatcher_wake = dispatcher.wake
+        app.state.dispatcher = dispatcher
+        log.info("service ready")
+        try:
+            yield
+        finally:
+            if dispatcher is not None:
+                await dispatcher.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="TepSA",
+        version=__version__,
+        description="Intake, triage and assignment for the child hotline TepSA 1500-771 (Kementerian Sosial RI).",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.dispatcher_wake = lambda: None
+    app.add_middleware(AccessLogMiddleware)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(DBAPIError)
+    async def database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        # Twilio and Telegram retry on 5xx: say "try again" rather than answer without a write.
+        log.error("database error", extra={"error_type": type(exc).__name__})
+        return JSONResponse({"detail": "database unavailable, retry later"}, status_code=503,
+                            headers={"Retry-After": "5"})
+
+    for router in (health_router, auth_router, intake_router, triage_router, whatsapp_router):
+        app.include_router(router)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def home() -> str:
+        return (
+            "<!doctype html><html lang='id'><meta charset='utf-8'><title>TepSA</title>"
+            "<body style='font-family:sans-serif;max-width:40rem;margin:3rem auto'>"
+            "<h1>TepSA 1500-771</h1><p>Layanan penerimaan, triase dan penugasan laporan perlindungan anak.</p>"
+            "<p>Intake, triage and assignment service for the child hotline.</p>"
+            "<ul><li><a href='/docs'>API (OpenAPI)</a></li><li><a href='/readyz'>Status</a></li></ul></body></html>"
+        )
+
+    return app

@@ -1,0 +1,211 @@
+"""The ``tepsa`` command (shared/spec/interfaces.md): serve, migrate, triage, workers, users, demo."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from pathlib import Path
+
+from tepsa.config import get_settings
+
+
+class CliError(Exception):
+    """A clear one-line error for the person at the terminal (exit status 2)."""
+
+
+def _engine():
+    from tepsa.db import make_engine
+
+    return make_engine(get_settings().database_url)
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from tepsa.app import create_app
+    from tepsa.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False,
+                proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips)
+
+
+def cmd_migrate(_args: argparse.Namespace) -> None:
+    from tepsa.bootstrap import prepare_database
+
+    inserted = prepare_database(_engine())
+    print(f"database up to date (reference rows loaded: {inserted['region']} regions, {inserted['unit']} units)")
+
+
+def _read_jsonl(path: Path):
+    try:
+        f = open(path, encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    with f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise CliError(f"{path}:{n}: not JSON ({exc.msg})") from None
+            if not isinstance(obj, dict) or not isinstance(obj.get("messages"), list):
+                raise CliError(f"{path}:{n}: a report needs a 'messages' list")
+            yield obj
+
+
+def cmd_triage(args: argparse.Namespace) -> None:
+    from tepsa.triage.engine import triage
+    from tepsa.triage.report_set import run_report_set
+
+    if args.explain is not None:
+        result = triage([args.explain]).to_dict()
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    if args.file is None:
+        raise CliError("give a report set FILE.jsonl or --explain TEXT")
+    reports = list(_read_jsonl(Path(args.file)))
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        for row in run_report_set(reports):
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if args.output:
+        print(f"triaged {len(reports)} report(s) -> {args.output}", file=sys.stderr)
+
+
+def _kabkota_codes(session) -> set[str]:
+    from sqlmodel import col, select
+
+    from tepsa.geo.models import Region
+
+    return set(session.exec(select(Region.kode).where(col(Region.level).in_(["kabupaten", "kota"]))))
+
+
+def import_roster_file(engine, path: Path):
+    from sqlmodel import Session
+
+    from tepsa.assignment.models import Worker
+    from tepsa.assignment.roster import RosterError, import_roster, parse_roster
+    from tepsa.notify.service import release_held_for_worker
+    from sqlmodel import select
+
+    try:
+        content = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: not UTF-8 text") from None
+    with Session(engine) as session:
+        try:
+            rows = parse_roster(content, _kabkota_codes(session))
+        except RosterError as exc:
+            raise CliError(f"{path}: " + "; ".join(exc.problems)) from None
+        result = import_roster(session, rows)
+        session.flush()
+        linked = session.exec(select(Worker.id).where(Worker.telegram_chat_id.is_not(None))).all()
+        for worker_id in linked:
+            release_held_for_worker(session, worker_id)
+        session.commit()
+    return result
+
+
+def cmd_workers_import(args: argparse.Namespace) -> None:
+    from tepsa.bootstrap import prepare_database
+
+    engine = _engine()
+    prepare_database(engine)
+    result = import_roster_file(engine, Path(args.file))
+    print(f"workers: {result.created} created, {result.updated} updated, {result.unchanged} unchanged")
+
+
+def cmd_users_add(args: argparse.Namespace) -> None:
+    from sqlmodel import Session
+
+    from tepsa.auth.models import ROLES
+    from tepsa.auth.service import AuthError, create_user
+    from tepsa.bootstrap import prepare_database
+
+    if args.role not in ROLES:
+        raise CliError(f"unknown role {args.role!r}; choose one of: {', '.join(ROLES)}")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password (again): ") != password:
+            raise CliError("passwords do not match")
+    engine = _engine()
+    prepare_database(engine)
+    with Session(engine) as session:
+        try:
+            create_user(session, args.username, args.role, password)
+        except AuthError as exc:
+            raise CliError(str(exc)) from None
+        session.commit()
+    print(f"user {args.username} added with role {args.role}")
+
+
+def cmd_demo(_args: argparse.Namespace) -> None:
+    from tepsa.demo import load_demo
+
+    summary = load_demo(_engine())
+    print(summary)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tepsa", description="TepSA child hotline service (1500-771)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the service (migrates and loads reference data on first start)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--forwarded-allow-ips", default="127.0.0.1",
+                   help="proxies trusted for X-Forwarded-For/Proto (default: 127.0.0.1)")
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("migrate", help="apply database migrations to TEPSA_DATABASE_URL")
+    s.set_defaults(func=cmd_migrate)
+
+    s = sub.add_parser("triage", help="classify a report set (JSON Lines) or one text")
+    s.add_argument("file", nargs="?", help="report set in JSON Lines (shared/spec/report-set-format.md)")
+    s.add_argument("-o", "--output", help="write results here (default: standard output)")
+    s.add_argument("--explain", metavar="TEXT", help="triage one report text and print the result with its reasons")
+    s.set_defaults(func=cmd_triage)
+
+    w = sub.add_parser("workers", help="field-worker roster").add_subparsers(dest="workers_command", required=True)
+    s = w.add_parser("import", help="create or update workers from a roster CSV (safe to run again)")
+    s.add_argument("file")
+    s.set_defaults(func=cmd_workers_import)
+
+    u = sub.add_parser("users", help="console and API users").add_subparsers(dest="users_command", required=True)
+    s = u.add_parser("add", help="create a user")
+    s.add_argument("username")
+    s.add_argument("--role", required=True, help="operator, supervisor or admin")
+    s.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    s.set_defaults(func=cmd_users_add)
+
+    s = sub.add_parser("demo", help="load a fictional demo roster and example reports")
+    s.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except CliError as exc:
+        print(f"tepsa: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
