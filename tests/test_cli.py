@@ -103,3 +103,59 @@ def test_demo_loads_roster_and_reports_idempotently(env):
     assert "example reports: 5 new intake(s)" in first.stdout
     again = tepsa(env, "demo")
     assert again.returncode == 0 and "0 created" in again.stdout and "0 new intake(s)" in again.stdout
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_prepares_a_new_database_and_its_log_holds_no_personal_data(tmp_path):
+    """`tepsa serve` on an empty SQLite file: migrates, loads, answers a signed report."""
+    import time
+    import urllib.request
+    from urllib.parse import urlencode
+
+    from twilio.request_validator import RequestValidator
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    e = {k: v for k, v in os.environ.items() if not k.startswith("TEPSA_")}
+    e.update(TEPSA_DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}", TEPSA_PUBLIC_URL=base,
+             TEPSA_TWILIO_AUTH_TOKEN="serve-test-token")
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "tepsa.cli", "serve", "--port", str(port)], env=e,
+                                stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/readyz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert proc.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, "service did not become ready"
+            time.sleep(0.2)
+        phone, text = "+6285711122233", "anak di sebelah rumah dipukuli ayahnya sekarang di kec. Tenayan Raya pekanbaru"
+        params = {"MessageSid": "SM" + "7" * 32, "From": f"whatsapp:{phone}", "To": "whatsapp:+6281238888002",
+                  "Body": text, "NumMedia": "0"}
+        url = base + "/webhooks/twilio/whatsapp"
+        req = urllib.request.Request(url, data=urlencode(params).encode(), method="POST", headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": RequestValidator("serve-test-token").compute_signature(url, params)})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert r.status == 200
+            assert "<Message>" in r.read().decode()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    log = log_path.read_text()
+    assert '"service ready"' in log and "/webhooks/twilio/whatsapp" in log
+    for secret in ("85711122233", "dipukuli", "sebelah rumah"):
+        assert secret not in log

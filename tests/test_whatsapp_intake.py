@@ -94,7 +94,7 @@ def test_messages_from_the_same_number_join_the_open_intake(client, engine, rost
 
 
 def test_report_without_place_is_kept_unassigned(client, engine, roster, fake_telegram):
-    r = post_twilio(client, PATH, whatsapp_params("tolong anak sy dipukul ayahnya sekarang", "SM" + "f" * 32))
+    r = post_twilio(client, PATH, whatsapp_params("TOLONG anak tetangga sy lg dipukulin bapaknya skrg", "SM" + "f" * 32))
     assert r.status_code == 200
     with Session(engine) as s:
         intake = s.exec(select(Intake)).one()

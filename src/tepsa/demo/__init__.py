@@ -78,6 +78,6 @@ def load_demo(engine: Engine) -> str:
                     channel="whatsapp", provider_sid=f"{sid}-{i}", from_phone=f"demo:{sid}",
                     body=body, payload={"demo": True}))
                 session.commit()
-                created += int(received.new_intake)
+                created += int(received.new_intake and not received.duplicate)
     return (f"demo roster: {result.created} created, {result.updated} updated, {result.unchanged} unchanged; "
             f"example reports: {created} new intake(s)")
