@@ -1,0 +1,210 @@
+"""Text normalisation for informal Indonesian reports.
+
+Why hand-written: the reports are WhatsApp chat, voice transcripts and regional
+languages; general-purpose "correctors" turn abuse words into other words
+(see stack-notes section 6).  This module only does reversible, explainable
+steps: lower case, strip emoji and punctuation, collapse stretched letters,
+expand reduplication ("dipukul2"), map slang and regional words from the
+editable lexicon, turn spelled-out numbers into digits, and offer a small
+affix stripper (``stems``) so that one rule word ("pukul") covers
+"dipukul", "dipukulin", "mukulin", "pukulan".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+# Sentence breaks: message boundaries are added by the caller.
+_SENT_SPLIT = re.compile(r"[.!?;\n\r|]+(?:\s|$)|[!?;\n\r|]+")
+_CLAUSE_SPLIT = re.compile(r",")
+_TOKEN = re.compile(r"[a-z]+|\d+(?:[.,]\d+)?|[±~]")
+_STRETCH = re.compile(r"([a-z])\1{2,}")
+_REDUP = re.compile(r"\b([a-z]{2,})(?:2|-\1)\b")
+_REDUP_HYPHEN = re.compile(r"\b([a-z]{2,})-([a-z]{2,})\b")
+_ABBREV_DOT = re.compile(
+    r"\b(kec|kel|kab|kot|ds|dsn|jl|jln|no|dr|drs|yth|sd|smp|sma|smk|th|thn|bpk|kp|kmp|ny|tn|adm|rt|rw|"
+    r"prov|st|hj|pkl|tgl|ybs|dgn|kpd|utk|sbg|tsb|wr|wb|bu|pak|p|l|s|d|a|m|rp|kab|kota)\.")
+_DIGIT_ALPHA = re.compile(r"(\d)([a-z])")
+_ALPHA_DIGIT = re.compile(r"([a-z]{3,})(\d)")
+
+
+_ASCII_DROP = re.compile(r"[^a-z0-9\n.!?;,|\-~]+")
+
+
+def _clean_unicode(text: str) -> str:
+    """Drop emoji, symbols and control characters; fold accented letters to ASCII."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    out = []
+    for ch in text:
+        if ch.isascii():
+            out.append(ch if (ch.isalnum() or ch in "\n.!?;,|-~") else " ")
+            continue
+        if ch == "±":
+            out.append(ch)
+            continue
+        cat = unicodedata.category(ch)
+        if cat[0] in "LN":
+            dec = unicodedata.normalize("NFKD", ch)
+            out.append("".join(c for c in dec if c.isascii() and c.isalnum()) or " ")
+        else:
+            out.append(" ")
+    return "".join(out)
+
+
+@dataclass(slots=True)
+class Tokens:
+    """Normalised tokens with sentence and clause ids (for scope checks)."""
+
+    words: list[str] = field(default_factory=list)
+    sent: list[int] = field(default_factory=list)
+    clause: list[int] = field(default_factory=list)
+    msg: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
+class Normalizer:
+    """Turns raw messages into :class:`Tokens` using the lexicon maps."""
+
+    def __init__(self, word_map: dict[str, str], units: dict[str, int], teens: dict[str, int],
+                 belas: list[str], puluh: list[str]) -> None:
+        self.word_map = {k.lower(): str(v).lower() for k, v in word_map.items()}
+        self.units = units
+        self.teens = teens
+        self.belas = set(belas)
+        self.puluh = set(puluh)
+
+    # -- raw text -> clean string ---------------------------------------------
+    @staticmethod
+    @lru_cache(maxsize=4096)
+    def clean(text: str) -> str:
+        """Lower-cased text with only letters, digits and break marks (cached: location reuses it)."""
+        if text.isascii():
+            text = _ASCII_DROP.sub(" ", text.lower())
+        else:
+            text = _clean_unicode(text)
+        text = _STRETCH.sub(r"\1", text)
+        text = _ABBREV_DOT.sub(r"\1 ", text)           # "kec. tenayan" is not a sentence end
+        text = _REDUP.sub(r"\1 \1", text)              # "anak2", "anak-anak" -> "anak anak"
+        text = _REDUP_HYPHEN.sub(r"\1 \2", text)       # "dipukul-pukul" -> "dipukul pukul"
+        text = _DIGIT_ALPHA.sub(r"\1 \2", text)        # "10th" -> "10 th"
+        text = _ALPHA_DIGIT.sub(r"\1 \2", text)        # "umur10" -> "umur 10"
+        return text
+
+    def _map_word(self, w: str) -> list[str]:
+        m = self.word_map.get(w)
+        if m is None:
+            return [w]
+        return m.split()
+
+    def _numbers(self, words: list[str]) -> list[str]:
+        """Replace spelled-out numbers by digits ("dua belas" -> "12")."""
+        out: list[str] = []
+        i = 0
+        n = len(words)
+        while i < n:
+            w = words[i]
+            if w in self.teens:
+                out.append(str(self.teens[w]))
+                i += 1
+                continue
+            if w in self.units and w != "se":
+                val = self.units[w]
+                nxt = words[i + 1] if i + 1 < n else ""
+                if nxt in self.belas:
+                    out.append(str(10 + val))
+                    i += 2
+                    continue
+                if nxt in self.puluh:
+                    val *= 10
+                    i += 2
+                    if i < n and words[i] in self.units and words[i] != "se":
+                        val += self.units[words[i]]
+                        i += 1
+                    out.append(str(val))
+                    continue
+                out.append(str(val))
+                i += 1
+                continue
+            out.append(w)
+            i += 1
+        return out
+
+    def tokens(self, messages: list[str]) -> Tokens:
+        toks = Tokens()
+        sent = 0
+        clause = 0
+        for mi, message in enumerate(messages):
+            text = self.clean(message)
+            for sentence in _SENT_SPLIT.split(text):
+                for part in _CLAUSE_SPLIT.split(sentence):
+                    raw = [t for t in _TOKEN.findall(part)]
+                    mapped: list[str] = []
+                    for w in raw:
+                        mapped.extend(self._map_word(w))
+                    nums = self._numbers(mapped)
+                    for k in range(len(nums) - 1):
+                        if nums[k] == "pukul" and nums[k + 1].isdigit():
+                            nums[k] = "jam"  # "pukul 19.40" is a time, not a blow
+                    for w in nums:
+                        toks.words.append(w)
+                        toks.sent.append(sent)
+                        toks.clause.append(clause)
+                        toks.msg.append(mi)
+                    clause += 1
+                sent += 1
+        return toks
+
+
+# -- affix stripping ------------------------------------------------------------
+_PARTICLES = ("nya", "lah", "kah", "ku", "mu", "na", "e", "ne")
+_SUFFIXES = ("kan", "in", "an", "i", "ni")
+# prefix -> list of replacements for the first letter of the root
+_PREFIXES = (
+    ("meng", ("", "k")), ("meny", ("s",)), ("mem", ("", "p")), ("men", ("", "t")), ("me", ("",)),
+    ("peng", ("", "k")), ("peny", ("s",)), ("pem", ("", "p")), ("pen", ("", "t")), ("pe", ("",)),
+    ("nge", ("",)), ("ng", ("", "k")), ("ny", ("s",)),
+    ("di", ("",)), ("ter", ("",)), ("ber", ("",)), ("be", ("",)), ("ke", ("",)), ("se", ("",)),
+    ("per", ("",)), ("ka", ("",)), ("ta", ("",)), ("m", ("p",)), ("n", ("t",)),
+)
+_VOWELS = set("aeiou")
+
+
+@lru_cache(maxsize=200_000)
+def stems(word: str) -> frozenset[str]:
+    """Possible roots and intermediate forms of ``word`` (over-generates on purpose).
+
+    Rule words are compared against this set, so "pukul" matches "dipukulin",
+    and "dipukul" matches "dipukulnya" but not "memukul".
+    """
+    out = {word}
+    if len(word) < 4 or not word.isalpha():
+        return frozenset(out)
+    bases = {word}
+    for p in _PARTICLES:
+        if word.endswith(p) and len(word) - len(p) >= 3:
+            bases.add(word[: -len(p)])
+    level2 = set(bases)
+    for b in bases:
+        for s in _SUFFIXES:
+            if b.endswith(s) and len(b) - len(s) >= 3:
+                level2.add(b[: -len(s)])
+    out |= level2
+    for b in list(level2):
+        for pre, repl in _PREFIXES:
+            if b.startswith(pre) and len(b) - len(pre) >= 3:
+                rest = b[len(pre):]
+                for r in repl:
+                    if r and rest[0] not in _VOWELS:
+                        continue
+                    cand = r + rest
+                    out.add(cand)
+                    # a second prefix layer: "diper-", "memper-", "ke-...-an"
+                    for pre2 in ("per", "pe", "ber", "ter"):
+                        if cand.startswith(pre2) and len(cand) - len(pre2) >= 3:
+                            out.add(cand[len(pre2):])
+    return frozenset(out)

@@ -1,0 +1,398 @@
+"""Loading and matching the YAML rules (``triage/rules.yaml`` + lexicons).
+
+Why a tiny pattern language instead of regular expressions: supervisors edit
+the rules.  A phrase is a list of words; a word matches its affixed forms via
+:func:`tepsa.triage.normalize.stems`, ``a|b`` gives alternatives, ``pre*`` a
+prefix, ``...`` a short gap, ``<num>`` a number.  Phrases are indexed by their
+first word so a report is matched in one pass over its tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from tepsa.resources import data_dir
+from tepsa.triage.normalize import Normalizer, Tokens, stems
+
+LEVELS = ("rendah", "sedang", "tinggi", "darurat")
+RANK = {u: i for i, u in enumerate(LEVELS)}
+GAP = 4          # words allowed by "..."
+NEG_WINDOW = 2   # words before a phrase searched for a negation
+# words that may stand between a negation and the negated phrase
+NEG_FILLERS = {"pernah", "ada", "sampai", "sempat", "lagi", "juga", "jadi", "mau", "boleh", "usah", "perlu", "akan",
+               "sedang", "benar", "terlalu", "begitu", "dong", "sih", "kok", "ya", "yang", "dia", "di", "anak",
+               "terus", "sama", "sekali", "cuma", "pula", "kena", "dapat", "bisa", "sudah"}
+FUZZY_MIN = 7    # only words this long are matched with one typo
+
+
+@dataclass(slots=True)
+class Elem:
+    words: frozenset[str]
+    prefixes: tuple[str, ...]
+    num: bool
+    gap: bool = False
+    keys: frozenset[str] = frozenset()  # words + "pre*" + "<num>": compared with a token's keys
+
+
+@dataclass(slots=True)
+class Pattern:
+    text: str
+    elems: list[Elem]
+    starts_negated: bool
+
+
+@dataclass(slots=True)
+class Rule:
+    id: str
+    categories: list[str]
+    urgency: str | None
+    patterns: list[Pattern]
+    near: list[Pattern]
+    near_not: list[Pattern]
+    unless: list[Pattern]
+    requires_any: list[str]
+    suppressed_by: list[str]
+    max_age: int | None
+    min_age: int | None
+    young: bool
+    max_tokens: int | None
+    fallback: bool
+    effect: str | None
+    flags: list[str]
+    review: bool
+    extra_negators: frozenset[str]
+    examples: dict[str, list[str]]
+
+
+@dataclass(slots=True)
+class Hit:
+    start: int
+    end: int  # exclusive
+    text: str
+
+
+@dataclass
+class RuleSet:
+    version: str
+    rules: list[Rule]
+    precedence: list[str]
+    category_base: dict[str, str]
+    abuse_categories: set[str]
+    risk_categories: set[str]
+    negators: set[str]
+    breakers: set[str]
+    normalizer: Normalizer
+    place_aliases: dict[str, str]
+    common_words: set[str] = field(default_factory=set)
+    no_fuzzy: set[str] = field(default_factory=set)
+    _index: dict[str, list[tuple[Pattern, str, str]]] = field(default_factory=dict)
+    _vocab: list[str] = field(default_factory=list)
+    _fuzzy_cache: dict[str, str | None] = field(default_factory=dict)
+    _extra_neg: dict[str, frozenset[str]] = field(default_factory=dict)
+    _prefixes: set[str] = field(default_factory=set)
+    _aux_index: dict[str, list[tuple[Pattern, str, str]]] = field(default_factory=dict)
+    _aux_cache: dict[str, tuple] = field(default_factory=dict)
+    _keys_cache: dict[str, frozenset[str]] = field(default_factory=dict)
+    _cands_cache: dict[str, tuple] = field(default_factory=dict)
+
+    # -- indexing -------------------------------------------------------------
+    def build_index(self) -> None:
+        vocab: set[str] = set()
+        self._extra_neg = {r.id: r.extra_negators for r in self.rules if r.extra_negators}
+        for rule in self.rules:
+            for kind, pats in (("p", rule.patterns), ("near", rule.near), ("near_not", rule.near_not),
+                               ("unless", rule.unless)):
+                for pat in pats:
+                    first = pat.elems[0]
+                    entry = (pat, rule.id, kind)
+                    idx = self._index if kind == "p" else self._aux_index
+                    for k in first.keys:
+                        idx.setdefault(k, []).append(entry)
+                    self._prefixes.update(first.prefixes)
+                    for e in pat.elems:
+                        self._prefixes.update(e.prefixes)
+                    if kind == "p" and rule.categories and len(pat.elems) == 1:
+                        vocab.update(w for w in pat.elems[0].words if len(w) >= FUZZY_MIN)
+        self._vocab = sorted(vocab)
+
+    def fuzzy(self, word: str) -> str | None:
+        """Rule word within one edit of ``word`` (only for long, unknown words)."""
+        if len(word) < FUZZY_MIN or not word.isalpha() or word in self.no_fuzzy:
+            return None
+        cache = self._fuzzy_cache
+        if word in cache:
+            return cache[word]
+        res = process.extractOne(word, self._vocab, scorer=OSA.distance, score_cutoff=1)
+        out = res[0] if res else None
+        if len(cache) < 200_000:
+            cache[word] = out
+        return out
+
+    # -- matching -------------------------------------------------------------
+    def word_keys(self, word: str) -> frozenset[str]:
+        """Everything a rule element can match this word by: stems, typo fix, "pre*", "<num>"."""
+        cache = self._keys_cache
+        k = cache.get(word)
+        if k is not None:
+            return k
+        keys = set(stems(word))
+        keys.add("=" + word)
+        if word.isdigit():
+            keys.add("<num>")
+        f = self.fuzzy(word) if word not in self._index and word not in self._aux_index else None
+        if f:
+            keys.add(f)
+        for p in self._prefixes:
+            if word.startswith(p):
+                keys.add(p + "*")
+        k = frozenset(keys)
+        if len(cache) < 300_000:
+            cache[word] = k
+        return k
+
+    def candidates(self, word: str, aux: bool = False) -> tuple:
+        """Phrases whose first element matches ``word`` (rule phrases, or with ``aux`` the
+        near/near_not/unless phrases)."""
+        cache = self._aux_cache if aux else self._cands_cache
+        c = cache.get(word)
+        if c is not None:
+            return c
+        seen: dict[int, tuple] = {}
+        index = self._aux_index if aux else self._index
+        for k in self.word_keys(word):
+            for entry in index.get(k, ()):
+                seen.setdefault(id(entry), entry)
+        c = tuple(seen.values())
+        if len(cache) < 300_000:
+            cache[word] = c
+        return c
+
+    def elem_matches(self, e: Elem, word: str) -> bool:
+        return not e.keys.isdisjoint(self.word_keys(word))
+
+    def match_at(self, pat: Pattern, toks: Tokens, i: int, keys: list[frozenset[str]] | None = None) -> int | None:
+        """End index (exclusive) if ``pat`` matches starting at token ``i``."""
+        words, sent = toks.words, toks.sent
+        n = len(words)
+        if keys is None:
+            keys = [self.word_keys(w) for w in words]
+        s0 = sent[i]
+        elems = pat.elems
+
+        def rec(ei: int, ti: int) -> int | None:
+            while ei < len(elems):
+                e = elems[ei]
+                if e.gap:
+                    for skip in range(0, GAP + 1):
+                        t = ti + skip
+                        if t >= n or sent[t] != s0:
+                            break
+                        r = rec(ei + 1, t)
+                        if r is not None:
+                            return r
+                    return None
+                if ti >= n or sent[ti] != s0 or e.keys.isdisjoint(keys[ti]):
+                    return None
+                ei += 1
+                ti += 1
+            return ti
+
+        return rec(1, i + 1)
+
+    def negated(self, toks: Tokens, start: int, extra: frozenset[str] = frozenset()) -> bool:
+        """A negation right before the phrase, or two words before across a filler
+        ("tidak pernah disentuh", "tidak ada kekerasan", "bukan dicabuli")."""
+        words, clause = toks.words, toks.clause
+        j = start - 1
+        if j < 0 or clause[j] != clause[start]:
+            return False
+        w = words[j]
+        if w in self.negators or w in extra:
+            return True
+        if w in NEG_FILLERS and j >= 1 and clause[j - 1] == clause[start]:
+            w2 = words[j - 1]
+            return w2 in self.negators or w2 in extra
+        return False
+
+    def scan(self, toks: Tokens) -> dict[tuple[str, str], list[Hit]]:
+        """All phrase hits in the report, keyed by (rule id, kind)."""
+        hits: dict[tuple[str, str], list[Hit]] = {}
+        words = toks.words
+        keys = [self.word_keys(w) for w in words]
+        self._scan_pass(toks, keys, hits, None)
+        # near/near_not/unless phrases only matter for rules whose own phrases matched
+        fired = {rid for rid, _ in hits}
+        if fired:
+            self._scan_pass(toks, keys, hits, fired)
+        return hits
+
+    def _scan_pass(self, toks: Tokens, keys: list, hits: dict, rules: set[str] | None) -> None:
+        words = toks.words
+        n = len(words)
+        sent = toks.sent
+        extra_neg = self._extra_neg
+        aux = rules is not None
+        for i, w in enumerate(words):
+            for pat, rid, kind in self.candidates(w, aux):
+                if aux and rid not in rules:
+                    continue
+                elems = pat.elems
+                if len(elems) == 1:
+                    end = i + 1
+                else:
+                    # cheap reject on the second word before the general matcher
+                    e1 = elems[1]
+                    if not e1.gap and (i + 1 >= n or sent[i + 1] != sent[i] or e1.keys.isdisjoint(keys[i + 1])):
+                        continue
+                    end = self.match_at(pat, toks, i, keys)
+                    if end is None:
+                        continue
+                if kind != "unless" and not pat.starts_negated and \
+                        self.negated(toks, i, extra_neg.get(rid, frozenset()) if kind == "p" else frozenset()):
+                    continue
+                hits.setdefault((rid, kind), []).append(Hit(i, end, " ".join(words[i:end])))
+
+
+def _compile(text: str, negators: set[str]) -> Pattern:
+    elems: list[Elem] = []
+    for part in str(text).lower().split():
+        if part == "...":
+            elems.append(Elem(frozenset(), (), False, gap=True))
+            continue
+        words: set[str] = set()
+        prefixes: list[str] = []
+        num = False
+        for alt in part.split("|"):
+            if alt == "<num>":
+                num = True
+            elif alt.endswith("*") and len(alt) > 1:
+                prefixes.append(alt[:-1])
+            elif alt.startswith("=") and len(alt) > 1:
+                words.add(alt)  # exact word only, no affixed forms
+            elif alt:
+                words.add(alt)
+        keys = set(words) | {p + "*" for p in prefixes} | ({"<num>"} if num else set())
+        elems.append(Elem(frozenset(words), tuple(prefixes), num, keys=frozenset(keys)))
+    if not elems or elems[0].gap:
+        raise ValueError(f"bad pattern: {text!r}")
+    return Pattern(text=str(text), elems=elems, starts_negated=bool(elems[0].words & negators))
+
+
+def _as_list(v: Any) -> list:
+    if v is None:
+        return []
+    return list(v) if isinstance(v, (list, tuple)) else [v]
+
+
+def load_ruleset(folder: Path | None = None) -> RuleSet:
+    folder = Path(folder) if folder else data_dir("triage")
+    doc = yaml.safe_load((folder / "rules.yaml").read_text(encoding="utf-8"))
+    lex = folder / "lexicon"
+    word_map: dict[str, str] = {}
+    for name in ("slang.yaml", "regional.yaml"):
+        p = lex / name
+        if p.exists():
+            word_map.update({str(k): str(v) for k, v in (yaml.safe_load(p.read_text(encoding="utf-8")) or {})
+                             .get("words", {}).items()})
+    nums = yaml.safe_load((lex / "numbers.yaml").read_text(encoding="utf-8"))
+    places = yaml.safe_load((lex / "places.yaml").read_text(encoding="utf-8")) or {}
+    normalizer = Normalizer(word_map, nums.get("units", {}), nums.get("teens", {}),
+                            nums.get("belas_words", []), nums.get("puluh_words", []))
+    negators = {normalizer.word_map.get(w, w) for w in doc.get("negators", [])}
+    breakers = {normalizer.word_map.get(w, w) for w in doc.get("negation_breakers", [])}
+
+    def norm_phrase(p: str) -> str:
+        # rule phrases go through the same slang map as the reports
+        out = []
+        for w in str(p).lower().split():
+            if w in ("...", "<num>") or "|" in w or w.endswith("*") or w.startswith("="):
+                out.append(w)
+            else:
+                out.extend(normalizer.word_map.get(w, w).split())
+        return " ".join(out)
+
+    def comp(lst: Any) -> list[Pattern]:
+        return [_compile(norm_phrase(p), negators) for p in _as_list(lst)]
+
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for r in doc["rules"]:
+        rid = r["id"]
+        if rid in seen:
+            raise ValueError(f"duplicate rule id {rid}")
+        seen.add(rid)
+        urg = r.get("urgency")
+        if urg is not None and urg not in RANK:
+            raise ValueError(f"rule {rid}: bad urgency {urg}")
+        rules.append(Rule(
+            id=rid,
+            categories=_as_list(r.get("category")),
+            urgency=urg,
+            patterns=comp(r.get("patterns")),
+            near=comp(r.get("near")),
+            near_not=comp(r.get("near_not")),
+            unless=comp(r.get("unless")),
+            requires_any=_as_list(r.get("requires_any")),
+            suppressed_by=_as_list(r.get("suppressed_by")),
+            max_age=r.get("max_age"),
+            min_age=r.get("min_age"),
+            young=bool(r.get("young", False)),
+            max_tokens=r.get("max_tokens"),
+            fallback=bool(r.get("fallback", False)),
+            effect=r.get("effect"),
+            flags=_as_list(r.get("flags")),
+            review=bool(r.get("review", False)),
+            extra_negators=frozenset(normalizer.word_map.get(w, w) for w in _as_list(r.get("extra_negators"))),
+            examples={"positive": _as_list((r.get("examples") or {}).get("positive")),
+                      "negative": _as_list((r.get("examples") or {}).get("negative"))},
+        ))
+    rs = RuleSet(
+        version=str(doc.get("version", "0")),
+        rules=rules,
+        precedence=list(doc["precedence"]),
+        category_base=dict(doc.get("category_base", {})),
+        abuse_categories=set(doc.get("abuse_categories", [])),
+        risk_categories=set(doc.get("risk_categories", [])),
+        negators=negators,
+        breakers=breakers,
+        normalizer=normalizer,
+        place_aliases={str(k).lower(): str(v) for k, v in (places.get("aliases") or {}).items()},
+    )
+    common = {str(w).lower() for w in (places.get("common_words") or [])}
+    common |= set(word_map) | {v for v in word_map.values() if " " not in v}
+    for rule in rules:
+        for pat in rule.patterns + rule.near + rule.near_not:
+            for e in pat.elems:
+                common |= {w for w in e.words if w.isalpha()}
+    rs.common_words = common - set(rs.place_aliases)
+    rs.no_fuzzy = set(common) | _place_words()
+    rs.build_index()
+    return rs
+
+
+def _place_words() -> set[str]:
+    """Single words of kab/kota/kecamatan names: never "corrected" into rule words."""
+    import csv
+
+    from tepsa.resources import geo_data_path
+
+    out: set[str] = set()
+    with open(geo_data_path("wilayah.csv"), encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            for w in row["nama"].lower().replace(".", " ").split():
+                if w.isalpha():
+                    out.add(w)
+    return out
+
+
+@lru_cache(maxsize=1)
+def get_ruleset() -> RuleSet:
+    """The process-wide rule set (reload by calling ``get_ruleset.cache_clear()``)."""
+    return load_ruleset()

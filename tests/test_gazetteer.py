@@ -1,0 +1,94 @@
+"""Gazetteer: code lookups, names, reverse geocoding and build time."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tepsa.geo.gazetteer import Gazetteer, compact, get_gazetteer
+
+
+@pytest.fixture(scope="module")
+def gaz() -> Gazetteer:
+    return get_gazetteer()
+
+
+def test_region_and_parents(gaz):
+    r = gaz.region("14.71.10")
+    assert r is not None and r.nama == "Tenayan Raya" and r.level == "kecamatan"
+    assert gaz.kabkota_of("14.71.10").kode == "14.71"
+    assert gaz.provinsi_of("14.71.10").kode == "14"
+    assert gaz.region("99.99") is None and gaz.region(None) is None
+
+
+def test_village_parents(gaz):
+    d = gaz.region("14.08.04.1001")  # Kel. Perawang, Tualang, Siak
+    assert d is not None and d.level == "kelurahan"
+    assert gaz.kabkota_of(d.kode).kode == "14.08"
+    assert gaz.kecamatan_of(d.kode).kode == "14.08.04"
+
+
+def test_kecamatan_without_point_uses_kabkota_point(gaz):
+    missing = [r for r in gaz.regions("kecamatan") if r.lat is None]
+    assert not missing  # filled from the kab/kota at build time
+    assert gaz.point_of("14.71.10") == (0.53373, 101.5351)
+
+
+def test_names_are_compact_and_without_level_word(gaz):
+    assert compact("Pare-Pare") == "parepare"
+    assert [r.kode for r in gaz.lookup_name("pekanbaru") if r.level == "kota"] == ["14.71"]
+    assert {r.kode for r in gaz.lookup_name("jakartaselatan")} == {"31.74"}  # "Kota Adm. Jakarta Selatan"
+    assert {r.kode for r in gaz.lookup_name("timortengahselatan")} == {"53.02"}  # "Kab Timor Tengah Selatan"
+    assert {r.level for r in gaz.lookup_name("bogor")} >= {"kabupaten", "kota"}
+
+
+def test_first_word_index(gaz):
+    kabs = {r.induk for r in gaz.lookup_first_word("tambun") if r.level == "kecamatan"}
+    assert kabs == {"32.16"}
+
+
+@pytest.mark.parametrize("lat,lon,kab", [
+    (0.53, 101.45, "14.71"),        # Pekanbaru
+    (-6.2, 106.8, None),            # Jakarta: some kota of DKI
+    (-8.65, 115.22, "51.71"),       # Denpasar
+    (-2.53, 140.70, None),          # Jayapura area (Papua points)
+])
+def test_reverse_geocode(gaz, lat, lon, kab):
+    pm = gaz.reverse_geocode(lat, lon)
+    assert pm.kabkota is not None
+    if kab:
+        assert pm.kabkota.kode == kab
+    if lat == -6.2:
+        assert pm.kabkota.kode.startswith("31.")
+    assert pm.distance_km is not None and pm.distance_km < 20
+
+
+@pytest.mark.parametrize("lat,lon", [(float("nan"), 0.0), (200.0, 10.0), ("x", None), (-60.0, 20.0)])
+def test_reverse_geocode_bad_or_far_input(gaz, lat, lon):
+    pm = gaz.reverse_geocode(lat, lon)
+    assert pm.kabkota is None or pm.distance_km > 300
+
+
+def test_reverse_geocode_is_fast(gaz):
+    t = time.perf_counter()
+    for i in range(2000):
+        gaz.reverse_geocode(-6.0 - (i % 50) * 0.05, 106.0 + (i % 40) * 0.1)
+    per = (time.perf_counter() - t) / 2000
+    assert per < 0.001
+
+
+def test_build_time_under_two_seconds():
+    from tepsa.geo import gazetteer as g
+
+    t = time.perf_counter()
+    wil = g._read_csv(g.geo_data_path("wilayah.csv"))
+    desa = g._read_csv(g.geo_data_path("desa.csv.gz"))
+    gz = Gazetteer(wil, desa)
+    elapsed = time.perf_counter() - t
+    assert gz.region("14.71") is not None
+    assert elapsed < 2.0, f"gazetteer build took {elapsed:.2f}s"
+
+
+def test_singleton(gaz):
+    assert get_gazetteer() is gaz
