@@ -91,7 +91,7 @@ def test_ceiling(figures, name, ceiling):
 
 
 # -- engineer-written cases ------------------------------------------------------
-# tests/data/reports-extra.jsonl holds 182 short reports written from the guide
+# tests/data/reports-extra.jsonl holds 244 short reports written from the guide
 # (different phrasing, regional words, voice transcripts) to watch how the rules
 # generalise beyond the dev set.  Labels are the engineer's reading of the guide.
 EXTRA = Path(__file__).parent / "data" / "reports-extra.jsonl"

@@ -1,8 +1,8 @@
 """In-memory gazetteer of Indonesian regions built from the shipped CSV files.
 
 Why in memory: triage runs thousands of reports a second and must not touch a
-database; the full table (provinces down to villages) fits in ~100 MB-free
-plain dicts and builds in well under two seconds.
+database; the full table (provinces down to villages, ~91k rows) fits in plain
+dicts and builds in well under two seconds (~0.7 s including reading the files).
 
 It offers code lookups (``region``, ``kabkota_of``, ``provinsi_of``), a fast
 nearest-village ``reverse_geocode`` over a 0.1-degree grid, and a name index
@@ -179,6 +179,10 @@ class Gazetteer:
     def lookup_first_word(self, word: str) -> list[Region]:
         """Kecamatan/villages whose multi-word name starts with ``word`` ("Tambun" -> Tambun Utara, ...)."""
         return self._by_first_word.get(word, [])
+
+    def name_keys(self):
+        """All compact names in the index."""
+        return self._by_name.keys()
 
     def has_name(self, key: str) -> bool:
         return key in self._by_name

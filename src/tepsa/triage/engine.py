@@ -36,8 +36,10 @@ __all__ = ["triage", "TriageResult", "RULESET_VERSION", "ruleset_version"]
 NEAR_WINDOW = 20      # "near" phrases: same sentence, at most this many words away
 NEAR_NOT_WINDOW = 8   # "near_not" phrases: same clause, at most this many words away
 
+# words that show a report is about a person (so an unrecognised one is reviewed, not dismissed)
 CHILD_WORDS = {"anak", "bayi", "balita", "siswa", "siswi", "murid", "ponakan", "keponakan", "cucu", "adik",
-               "remaja", "santri", "aku", "putra", "putri"}
+               "remaja", "santri", "aku", "putra", "putri", "sepupu", "korban", "umur", "usia", "tahun",
+               "perempuan", "lakilaki", "istri", "lapor", "tolong", "cucunya", "adiknya"}
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,15 @@ def _evaluate(rs: RuleSet, toks, all_hits, young: bool, age: int | None) -> dict
     return fired
 
 
+def _texts(hits: list[Hit], limit: int = 5) -> list[str]:
+    """Matched phrases for a reason, without repeats."""
+    out: list[str] = []
+    for h in hits:
+        if h.text not in out:
+            out.append(h.text)
+    return out[:limit]
+
+
 def _primary(rs: RuleSet, cats: set[str]) -> tuple[str, list[str]]:
     order = [c for c in rs.precedence if c in cats]
     return order[0], order
@@ -175,8 +186,7 @@ def _triage(messages: list[str], location_pin: dict | None) -> TriageResult:
     override = [rid for rid, r in active.items() if r.effect == "override"]
     if override:
         rid = override[0]
-        reasons.append({"rule": rid, "effect": "category:bukan_kasus",
-                        "matched": [h.text for h in fired[rid]]})
+        reasons.append({"rule": rid, "effect": "category:bukan_kasus", "matched": _texts(fired[rid])})
         if cats & rs.risk_categories:
             needs_review = True
         cats = {"bukan_kasus"}
@@ -219,17 +229,17 @@ def _triage(messages: list[str], location_pin: dict | None) -> TriageResult:
             recent_sexual |= "recent_sexual" in rule.flags
             needs_review |= rule.review
             reasons.append({"rule": rid, "effect": ";".join(effects) or "signal",
-                            "matched": [h.text for h in fired[rid]][:5]})
+                            "matched": _texts(fired[rid])})
         if "followup.tanpa_risiko" in active and not now:
             urgency = "rendah"
             reasons.append({"rule": "followup.tanpa_risiko", "effect": "urgency=rendah",
-                            "matched": [h.text for h in fired["followup.tanpa_risiko"]]})
+                            "matched": _texts(fired["followup.tanpa_risiko"])})
         elif "deeskalasi.aman" in active and not now and not recent_sexual and RANK[urgency] >= RANK["tinggi"]:
             lowered = LEVELS[RANK[urgency] - 1]
             if cats & rs.abuse_categories and RANK[lowered] < RANK["sedang"]:
                 lowered = "sedang"
             reasons.append({"rule": "deeskalasi.aman", "effect": f"urgency {urgency}->{lowered}",
-                            "matched": [h.text for h in fired["deeskalasi.aman"]]})
+                            "matched": _texts(fired["deeskalasi.aman"])})
             urgency = lowered
 
     category, ordered = _primary(rs, cats)

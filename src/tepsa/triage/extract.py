@@ -112,10 +112,7 @@ def is_young(toks: Tokens, age: int | None) -> bool:
     """Under 6, or an infant/toddler word without a stated older age."""
     if age is not None:
         return age < 6
-    ws = set(toks.words)
-    if ws & YOUNG_WORDS:
-        return True
-    return False
+    return any(w.startswith(y) for w in toks.words for y in YOUNG_WORDS)
 
 
 MALE = {"lakilaki", "laki", "cowok", "putra", "lanang", "santri", "abang"}

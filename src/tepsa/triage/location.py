@@ -83,6 +83,8 @@ class LocationMatcher:
         for k in aliases:
             self.first_words.add(k.split()[0] if " " in k else k)
         self.max_join = MAX_NGRAM
+        # every compact name or alias: one set test before any lookup
+        self.known_keys: set[str] = set(gaz.name_keys()) | set(self.aliases)
 
     # -- mentions -------------------------------------------------------------
     def _tokens(self, messages: list[str]) -> tuple[list[str], list[int]]:
@@ -101,6 +103,9 @@ class LocationMatcher:
     def mentions(self, messages: list[str]) -> list[Mention]:
         words, sents = self._tokens(messages)
         n = len(words)
+        known = self.known_keys
+        lookup = self.gaz.lookup_name
+        aliases = self.aliases
         out: list[Mention] = []
         covered_until = -1
         i = 0
@@ -113,24 +118,28 @@ class LocationMatcher:
             for L in range(top, 0, -1):
                 if sents[i + L - 1] != sents[i]:
                     continue
-                key = "".join(words[i:i + L])
-                if not key.isalpha() and not any(c.isalpha() for c in key):
+                key = words[i] if L == 1 else "".join(words[i:i + L])
+                if key not in known:
                     continue
-                regions = self.gaz.lookup_name(key)
-                alias = self.aliases.get(key)
+                regions = lookup(key)
+                alias = aliases.get(key)
                 if L == 1 and key in self.common:
                     prev = words[i - 1] if i else ""
                     if prev not in KEC_PREFIX | DESA_PREFIX | KAB_PREFIX | KOTA_PREFIX:
                         regions, alias = [], None
                 if L == 1 and len(key) < 4 and not alias:
                     regions = []
+                if L > 1 and not alias and regions and all(w in self.common for w in words[i:i + L]) \
+                        and (i == 0 or words[i - 1] not in ALL_PREFIX) \
+                        and all(r.level in ("desa", "kelurahan") for r in regions):
+                    regions = []  # "air panas", "pasar baru": ordinary words that also name villages
                 if regions or alias:
                     found = (L, regions, alias)
                     break
             if found is None:
                 # "tambun" -> Tambun Utara/Selatan: leading word of several kecamatan in one kab/kota
                 w = words[i]
-                if len(w) >= 5 and w not in self.common:
+                if len(w) >= 5 and w in self.first_words and w not in self.common:
                     lead = [r for r in self.gaz.lookup_first_word(w) if r.level == "kecamatan"]
                     kabs = {r.induk for r in lead}
                     if len(lead) >= 2 and len(kabs) == 1:
@@ -202,8 +211,8 @@ class LocationMatcher:
         def add(k: str, w: float) -> None:
             score[k] = score.get(k, 0.0) + w
 
-        desa_votes: list[tuple[str, float, str]] = []
-        for m in ms:
+        desa_votes: list[tuple[str, float, str, int]] = []
+        for mi, m in enumerate(ms):
             regs = m.regions
             if m.prefix == "kec":
                 regs = [r for r in regs if r.level == "kecamatan"] or regs
@@ -285,11 +294,22 @@ class LocationMatcher:
                 for r in desas:
                     k = gaz.kabkota_of(r.kode)
                     if k is not None:
-                        desa_votes.append((k.kode, w * m.weight, r.kode))
+                        desa_votes.append((k.kode, w * m.weight, r.kode, mi))
         # villages: with a prefix they count on their own; bare, they only support
-        # a kab/kota that a kab/kota or kecamatan name already points to
+        # a kab/kota that a kab/kota or kecamatan name already points to.  A village that
+        # lies in a kecamatan also named in the report ("Kel. Kampung Melayu, Jatinegara")
+        # is strong evidence for both.
+        kec_by_mention = [{r.kode for r in m.regions if r.level == "kecamatan"} for m in ms]
         supported = set(score)
-        for k, w, kode in desa_votes:
+        for idx, (k, w, kode, mi) in enumerate(desa_votes):
+            kec = kode.rsplit(".", 1)[0]
+            if any(kec in kecs for j, kecs in enumerate(kec_by_mention) if j != mi):
+                w += 4.0
+                desa_votes[idx] = (k, w, kode, mi)
+                prev = best_kec.get(k)
+                if prev is None or prev[0] < w:
+                    best_kec[k] = (w, kec)
+        for k, w, kode, _ in desa_votes:
             if k in supported or w >= 2.5:
                 add(k, w)
                 prev = best_desa.get(k)
