@@ -91,10 +91,17 @@ def test_triage_report_set(env, tmp_path):
 
 
 def test_triage_explain(env):
-    r = tepsa(env, "triage", "--explain", "TOLONG anak tetangga sy lg dipukulin bapaknya skrg di kec. Tenayan Raya pekanbaru")
+    text = "TOLONG anak tetangga sy lg dipukulin bapaknya skrg di kec. Tenayan Raya pekanbaru"
+    r = tepsa(env, "triage", "--explain", text, "--json")
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)
     assert result["urgency"] == "darurat" and result["kabkota_kode"] == "14.71"
+    readable = tepsa(env, "triage", "--explain", text)
+    assert readable.returncode == 0, readable.stderr
+    assert "Darurat (darurat)" in readable.stdout
+    assert "Kota Pekanbaru (14.71)" in readable.stdout and "Tenayan Raya (14.71.10)" in readable.stdout
+    for reason in result["reasons"]:
+        assert reason["rule"] in readable.stdout
 
 
 def test_demo_loads_roster_and_reports_idempotently(env):

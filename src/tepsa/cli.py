@@ -64,7 +64,7 @@ def cmd_triage(args: argparse.Namespace) -> None:
 
     if args.explain is not None:
         result = triage([args.explain]).to_dict()
-        print(json.dumps(result, ensure_ascii=False, indent=2))
+        print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else explain_text(result))
         return
     if args.file is None:
         raise CliError("give a report set FILE.jsonl or --explain TEXT")
@@ -78,6 +78,37 @@ def cmd_triage(args: argparse.Namespace) -> None:
             out.close()
     if args.output:
         print(f"triaged {len(reports)} report(s) -> {args.output}", file=sys.stderr)
+
+
+def explain_text(result: dict) -> str:
+    """The triage result as a person reads it: labels, place names, then every rule and its words."""
+    from tepsa.geo.gazetteer import get_gazetteer
+    from tepsa.vocab import category_label, urgency_label
+
+    gaz = get_gazetteer()
+
+    def place(kode):
+        region = gaz.region(kode) if kode else None
+        return f"{region.nama} ({kode})" if region else "-"
+
+    lines = [
+        f"urgensi / urgency     : {urgency_label(result['urgency'])} ({result['urgency']})",
+        f"kategori / category   : {category_label(result['category'])} ({result['category']})",
+        f"semua kategori        : {', '.join(result['categories'])}",
+        f"kab/kota              : {place(result['kabkota_kode']) if result['kabkota_kode'] else 'tidak diketahui / unknown'}",
+        f"kecamatan             : {place(result['kecamatan_kode'])}",
+        f"desa/kelurahan        : {place(result['desa_kode'])}",
+        f"umur / age            : {result['age'] if result['age'] is not None else '-'}",
+        f"jenis kelamin / sex   : {result['child_sex'] or '-'}",
+        f"pelapor / reporter    : {result['reporter'] or '-'}",
+        f"perlu ditinjau        : {'YA / yes' if result['needs_review'] else 'tidak / no'}",
+        f"versi aturan / rules  : {result['ruleset_version']}",
+        "alasan / reasons:",
+    ]
+    for reason in result["reasons"]:
+        matched = ", ".join(f'"{m}"' for m in reason.get("matched") or [])
+        lines.append(f"  - {reason.get('rule')}: {reason.get('effect')}" + (f"  <- {matched}" if matched else ""))
+    return "\n".join(lines)
 
 
 def _kabkota_codes(session) -> set[str]:
@@ -176,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("file", nargs="?", help="report set in JSON Lines (shared/spec/report-set-format.md)")
     s.add_argument("-o", "--output", help="write results here (default: standard output)")
     s.add_argument("--explain", metavar="TEXT", help="triage one report text and print the result with its reasons")
+    s.add_argument("--json", action="store_true", help="with --explain: print the result as JSON")
     s.set_defaults(func=cmd_triage)
 
     w = sub.add_parser("workers", help="field-worker roster").add_subparsers(dest="workers_command", required=True)

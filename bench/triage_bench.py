@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Triage speed on one core: reports per second, per-report latency, start-up cost.
+
+    .venv/bin/python bench/triage_bench.py [--rounds 20] [REPORTS.jsonl]
+
+Runs in a fresh process so the start-up figures (gazetteer build, rule loading)
+are real. Every round triages each report once; the texts are made unique per
+round (a suffix) so no cache can answer for the engine. Target (issue 3 / 8):
+2,000 typical WhatsApp reports per second, gazetteer ready in under 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_SET = HERE.parent / "tests" / "data" / "reports-dev.jsonl"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("reports", nargs="?", default=str(DEFAULT_SET))
+    ap.add_argument("--rounds", type=int, default=20)
+    ap.add_argument("--channel", default="whatsapp", help="only reports of this channel ('' for all)")
+    a = ap.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+
+    t0 = time.perf_counter()
+    from tepsa.geo.gazetteer import get_gazetteer
+
+    get_gazetteer()
+    t_gaz = time.perf_counter() - t0
+    from tepsa.triage.engine import triage
+
+    t1 = time.perf_counter()
+    triage(["warm up: anak dipukul di kec. tenayan raya pekanbaru"])
+    t_first = time.perf_counter() - t1
+
+    reports = [json.loads(line) for line in open(a.reports, encoding="utf-8") if line.strip()]
+    if a.channel:
+        reports = [r for r in reports if r.get("channel") == a.channel]
+    latencies: list[float] = []
+    started = time.perf_counter()
+    for rnd in range(a.rounds):
+        for r in reports:
+            msgs = list(r["messages"])
+            msgs[-1] = f"{msgs[-1]} #{rnd}"
+            s = time.perf_counter()
+            triage(msgs, r.get("location_pin"))
+            latencies.append(time.perf_counter() - s)
+    total = time.perf_counter() - started
+    latencies.sort()
+    n = len(latencies)
+    words = statistics.mean(len(" ".join(r["messages"]).split()) for r in reports)
+    out = {
+        "reports": n,
+        "mean_words_per_report": round(words, 1),
+        "reports_per_second": round(n / total, 1),
+        "latency_ms_p50": round(latencies[n // 2] * 1000, 3),
+        "latency_ms_p99": round(latencies[int(n * 0.99) - 1] * 1000, 3),
+        "gazetteer_ready_s": round(t_gaz, 3),
+        "first_triage_s (rules + location index)": round(t_first, 3),
+    }
+    for k, v in out.items():
+        print(f"{k:42s} {v}")
+    print(f"command: {sys.executable} bench/triage_bench.py --rounds {a.rounds} {a.reports}")
+
+
+if __name__ == "__main__":
+    main()
