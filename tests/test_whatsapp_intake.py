@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from tepsa.assignment.models import Assignment
 from tepsa.intake.models import InboundMessage, Intake
 from tepsa.notify.models import Outbox
+from tepsa.triage.engine import ruleset_version
 from tests.conftest import post_twilio, whatsapp_params
 
 DARURAT = "TOLONG anak tetangga sy lg dipukulin bapaknya skrg di kec. Tenayan Raya pekanbaru"
@@ -54,7 +55,8 @@ def test_darurat_report_becomes_one_intake_offered_once_even_when_twilio_retries
         assert len(intakes) == 1
         intake = intakes[0]
         assert (intake.urgency, intake.category, intake.kabkota_kode) == ("darurat", "kekerasan_fisik_psikis", "14.71")
-        assert intake.reference in first.text
+        assert intake.ruleset_version == ruleset_version()  # every intake records the rules that judged it
+        assert intake.triage_reasons and intake.reference in first.text
         assert len(list(s.exec(select(InboundMessage)))) == 1
         assignments = list(s.exec(select(Assignment)))
         assert len(assignments) == 1 and assignments[0].status == "offered"
