@@ -15,6 +15,7 @@ from tepsa.api.health import router as health_router
 from tepsa.auth.routes import router as auth_router
 from tepsa.auth.service import ensure_secret_key
 from tepsa.bootstrap import prepare_database
+from tepsa.channels.voice import router as voice_router
 from tepsa.channels.whatsapp import router as whatsapp_router
 from tepsa.config import Settings, get_settings
 from tepsa.db import make_engine
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": "database unavailable, retry later"}, status_code=503,
                             headers={"Retry-After": "5"})
 
-    for router in (health_router, auth_router, intake_router, triage_router, whatsapp_router):
+    for router in (health_router, auth_router, intake_router, triage_router, whatsapp_router, voice_router):
         app.include_router(router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

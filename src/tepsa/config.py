@@ -38,8 +38,14 @@ class Settings(BaseSettings):
     # Operational knobs (not part of the fixed interface, safe defaults).
     log_level: str = "INFO"
     access_token_minutes: int = 8 * 60
-    intake_join_hours: int = 24
-    """Messages from the same number within this many hours join its open intake."""
+    voice_recording_enabled: bool = False
+    """Record the spoken report (after a spoken notice); recordings are kept by reference only."""
+    voice_operator_wait_seconds: int = 60
+    """How long a caller waits in the operators' queue before the call falls back to a spoken report."""
+    whatsapp_template_sid: str | None = None
+    """Approved template (ContentSid HX...) for updates outside WhatsApp's 24-hour window."""
+    conversation_idle_hours: int = 24
+    """A WhatsApp conversation closes after this much silence; a later message is a follow-up on the open intake."""
     dispatcher_enabled: bool = True
     dispatcher_poll_seconds: float = 1.0
     outbox_backoff_base_seconds: float = 1.0

@@ -3,10 +3,11 @@
 from tepsa.assignment.models import Assignment, Worker
 from tepsa.auth.models import AppSecret, User
 from tepsa.geo.models import Region, Unit, UnitArea
-from tepsa.intake.models import InboundMessage, Intake, TimelineEvent
+from tepsa.conversation.models import Conversation, VoiceCall
+from tepsa.intake.models import Attachment, InboundMessage, Intake, ProviderEvent, TimelineEvent
 from tepsa.notify.models import Outbox
 
 __all__ = [
-    "AppSecret", "Assignment", "InboundMessage", "Intake", "Outbox", "Region",
-    "TimelineEvent", "Unit", "UnitArea", "User", "Worker",
+    "AppSecret", "Assignment", "Attachment", "Conversation", "InboundMessage", "Intake", "Outbox",
+    "ProviderEvent", "Region", "TimelineEvent", "Unit", "UnitArea", "User", "VoiceCall", "Worker",
 ]

@@ -66,7 +66,7 @@ async def whatsapp_webhook(request: Request) -> Response:
     state = request.app.state
     form = await verified_form(request, state.settings)
     message = parse_whatsapp(form)
-    received = await run_in_threadpool(receive_and_commit, state.engine, message, state.settings.intake_join_hours)
+    received = await run_in_threadpool(receive_and_commit, state.engine, message)
     state.dispatcher_wake()
     twiml = MessagingResponse()
     twiml.message(reply_text(received))

@@ -32,6 +32,12 @@ class Intake(SQLModel, table=True):
     child_sex: str | None = Field(default=None, max_length=1)
     reporter_role: str | None = Field(default=None, max_length=16)
     needs_review: bool = False
+    urgency_floor: str | None = Field(default=None, max_length=12)
+    """Set by what the reporter said or pressed (IVR key 1, DARURAT, "yes, in danger now"); triage never goes below it."""
+    danger_now: bool | None = None
+    contact_safe: bool | None = None
+    contact_time: str | None = Field(default=None, max_length=200)
+    consent: bool | None = None
     ruleset_version: str | None = Field(default=None, max_length=32)
     triage_reasons: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
@@ -69,3 +75,26 @@ class TimelineEvent(SQLModel, table=True):
     kind: str = Field(max_length=32)
     actor: str = Field(default="system", max_length=64)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Attachment(SQLModel, table=True):
+    """A photo, voice note, document or call recording kept by reference (URL, type)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    intake_id: int = Field(foreign_key="intake.id", index=True)
+    message_id: int | None = Field(default=None, foreign_key="inbound_message.id")
+    kind: str = Field(max_length=16)  # image | audio | video | document | recording | other
+    content_type: str | None = Field(default=None, max_length=100)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    provider_sid: str = Field(max_length=80, unique=True)
+    duration_s: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ProviderEvent(SQLModel, table=True):
+    """A provider event already handled (call status, recording, Telegram update): retries find it here."""
+
+    __tablename__ = "provider_event"
+
+    key: str = Field(primary_key=True, max_length=128)
+    received_at: datetime = Field(default_factory=utcnow)

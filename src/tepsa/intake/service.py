@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -19,10 +18,11 @@ from sqlmodel import Session, col, select
 
 from tepsa.assignment.service import assign_intake, live_assignment
 from tepsa.db import utcnow
-from tepsa.intake.models import InboundMessage, Intake, TimelineEvent
+from tepsa.intake.models import Attachment, InboundMessage, Intake, TimelineEvent
 from tepsa.intake.reference import new_reference
 from tepsa import metrics
 from tepsa.triage.engine import triage
+from tepsa.vocab import URGENCY_RANK
 
 log = logging.getLogger("tepsa.intake")
 
@@ -38,7 +38,11 @@ class IncomingMessage:
     lat: float | None = None
     lon: float | None = None
     num_media: int = 0
+    media: tuple[tuple[str, str | None], ...] = ()
+    """(url, content type) of each attached photo, voice note or document."""
     payload: dict[str, Any] = field(default_factory=dict)
+    intake_id: int | None = None
+    """Set when the channel already knows the intake (a voice call's spoken report)."""
 
 
 @dataclass(frozen=True)
@@ -51,28 +55,32 @@ class Received:
     assigned: bool
 
 
-def _open_intake_for(session: Session, channel: str, phone: str | None, join_hours: int) -> Intake | None:
+def open_intake_for(session: Session, channel: str, phone: str | None) -> Intake | None:
+    """The number's open intake on this channel: later messages are follow-ups on it, not new cases."""
     if not phone:
         return None
-    since = utcnow() - timedelta(hours=join_hours)
     return session.exec(
         select(Intake)
-        .where(Intake.channel == channel, Intake.reporter_phone == phone, Intake.status == "open",
-               Intake.last_message_at >= since)
+        .where(Intake.channel == channel, Intake.reporter_phone == phone, Intake.status == "open")
         .order_by(col(Intake.id).desc())
     ).first()
 
 
-def _new_intake(session: Session, channel: str, phone: str | None) -> Intake:
+def open_intake(session: Session, channel: str, phone: str | None, urgency_floor: str | None = None,
+                actor: str = "system") -> Intake:
+    """A new intake with a fresh reference (and a floor on its urgency when the reporter set one)."""
     for _ in range(10):
-        intake = Intake(reference=new_reference(), channel=channel, reporter_phone=phone)
+        intake = Intake(reference=new_reference(), channel=channel, reporter_phone=phone,
+                        urgency_floor=urgency_floor, urgency=urgency_floor)
         try:
             with session.begin_nested():
                 session.add(intake)
                 session.flush()
-            return intake
         except IntegrityError:
             continue  # reference collision: draw again
+        session.add(TimelineEvent(intake_id=intake.id, kind="opened", actor=actor,
+                                  data={"channel": channel, "urgency_floor": urgency_floor}))
+        return intake
     raise RuntimeError("could not draw a unique reference")
 
 
@@ -87,7 +95,13 @@ def apply_triage(session: Session, intake: Intake) -> None:
             pin = {"lat": m.lat, "lon": m.lon}
     result = triage([m.body for m in messages if m.body], pin)
     before = (intake.urgency, intake.category, intake.kabkota_kode)
-    intake.urgency = result.urgency
+    reasons = list(result.reasons)
+    urgency = result.urgency
+    if intake.urgency_floor and URGENCY_RANK[intake.urgency_floor] > URGENCY_RANK[urgency]:
+        urgency = intake.urgency_floor
+        reasons.append({"rule": "reporter.floor", "effect": f"urgency>={intake.urgency_floor}",
+                        "matched": ["pelapor menyatakan anak dalam bahaya sekarang"]})
+    intake.urgency = urgency
     intake.category = result.category
     intake.categories = list(result.categories)
     intake.kabkota_kode = result.kabkota_kode
@@ -99,18 +113,23 @@ def apply_triage(session: Session, intake: Intake) -> None:
     intake.reporter_role = result.reporter
     intake.needs_review = result.needs_review
     intake.ruleset_version = result.ruleset_version
-    intake.triage_reasons = list(result.reasons)
+    intake.triage_reasons = reasons
     intake.updated_at = utcnow()
     session.add(intake)
     after = (intake.urgency, intake.category, intake.kabkota_kode)
     if after != before:
         session.add(TimelineEvent(intake_id=intake.id, kind="triaged", data={
-            "urgency": result.urgency, "category": result.category, "kabkota_kode": result.kabkota_kode,
+            "urgency": intake.urgency, "category": result.category, "kabkota_kode": result.kabkota_kode,
             "ruleset_version": result.ruleset_version, "needs_review": result.needs_review,
         }))
 
 
-def receive_message(session: Session, msg: IncomingMessage, join_hours: int = 24) -> Received:
+def media_kind(content_type: str | None) -> str:
+    major = (content_type or "").split("/", 1)[0]
+    return {"image": "image", "audio": "audio", "video": "video"}.get(major, "document" if major == "application" else "other")
+
+
+def receive_message(session: Session, msg: IncomingMessage) -> Received:
     """Store ``msg`` and act on it; the caller commits. Idempotent on ``provider_sid``."""
     if msg.provider_sid:
         existing = session.exec(
@@ -126,16 +145,20 @@ def receive_message(session: Session, msg: IncomingMessage, join_hours: int = 24
             return Received(intake.id, intake.reference, message_id == first_id, True, intake.urgency,
                             live_assignment(session, intake.id) is not None)
 
-    intake = _open_intake_for(session, msg.channel, msg.from_phone, join_hours)
+    intake = session.get(Intake, msg.intake_id) if msg.intake_id else open_intake_for(session, msg.channel, msg.from_phone)
     new = intake is None
     if new:
-        intake = _new_intake(session, msg.channel, msg.from_phone)
-        session.add(TimelineEvent(intake_id=intake.id, kind="opened", data={"channel": msg.channel}))
+        intake = open_intake(session, msg.channel, msg.from_phone)
     now = utcnow()
-    session.add(InboundMessage(
+    message = InboundMessage(
         intake_id=intake.id, channel=msg.channel, provider_sid=msg.provider_sid, from_phone=msg.from_phone,
         body=msg.body, lat=msg.lat, lon=msg.lon, num_media=msg.num_media, payload=msg.payload, received_at=now,
-    ))
+    )
+    session.add(message)
+    session.flush()
+    for n, (url, content_type) in enumerate(msg.media):
+        session.add(Attachment(intake_id=intake.id, message_id=message.id, kind=media_kind(content_type),
+                               content_type=content_type, url=url, provider_sid=f"{msg.provider_sid or message.id}:{n}"))
     intake.last_message_at = now
     session.add(TimelineEvent(intake_id=intake.id, kind="message", data={"channel": msg.channel,
                                                                         "num_media": msg.num_media}))
@@ -153,7 +176,7 @@ def receive_message(session: Session, msg: IncomingMessage, join_hours: int = 24
     return Received(intake.id, intake.reference, new, False, intake.urgency, assigned)
 
 
-def receive_and_commit(engine, msg: IncomingMessage, join_hours: int = 24) -> Received:
+def receive_and_commit(engine, msg: IncomingMessage) -> Received:
     """``receive_message`` in its own transaction.
 
     When two deliveries of the same provider message race (a Twilio retry
@@ -163,7 +186,7 @@ def receive_and_commit(engine, msg: IncomingMessage, join_hours: int = 24) -> Re
     for attempt in (1, 2):
         try:
             with Session(engine, expire_on_commit=False) as session:
-                received = receive_message(session, msg, join_hours)
+                received = receive_message(session, msg)
                 session.commit()
                 return received
         except IntegrityError:
