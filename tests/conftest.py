@@ -17,11 +17,13 @@ from tepsa.bootstrap import prepare_database
 from tepsa.config import Settings
 from tepsa.db import make_engine
 from tests.fakes.telegram import FakeTelegram
+from tests.fakes.twilio_rest import FakeTwilioRest
 
 PG_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TWILIO_TOKEN = "test-twilio-auth-token"
 PUBLIC_URL = "https://tepsa.test"
-MUTABLE_TABLES = ["outbox", "assignment", "timeline_event", "inbound_message", "intake", "worker", "app_user"]
+MUTABLE_TABLES = ["outbox", "assignment", "attachment", "conversation", "voice_call", "provider_event",
+                  "timeline_event", "inbound_message", "intake", "worker", "app_user"]
 
 _pg_status: dict[str, str | None] = {}
 
@@ -84,14 +86,28 @@ def fake_telegram(telegram_server):
     return telegram_server
 
 
+@pytest.fixture(scope="session")
+def twilio_rest_server():
+    fake = FakeTwilioRest().start()
+    yield fake
+    fake.stop()
+
+
 @pytest.fixture
-def settings(engine, fake_telegram) -> Settings:
+def fake_twilio(twilio_rest_server):
+    twilio_rest_server.reset()
+    return twilio_rest_server
+
+
+@pytest.fixture
+def settings(engine, fake_telegram, fake_twilio) -> Settings:
     return Settings(
         _env_file=None,
         database_url=str(engine.url.render_as_string(hide_password=False)),
         public_url=PUBLIC_URL,
         twilio_auth_token=TWILIO_TOKEN,
         twilio_account_sid="AC" + "0" * 32,
+        twilio_api_url=fake_twilio.url,
         telegram_bot_token="123456:TEST-TOKEN",
         telegram_api_url=fake_telegram.url,
         telegram_webhook_secret="test-webhook-secret",

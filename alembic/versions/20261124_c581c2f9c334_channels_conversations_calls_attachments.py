@@ -2,7 +2,7 @@
 
 Revision ID: c581c2f9c334
 Revises: 2d20a706f007
-Create Date: 2026-11-24 21:24:41.727812
+Create Date: 2026-11-24 21:27:14.403520
 """
 from typing import Sequence, Union
 
@@ -79,6 +79,10 @@ def upgrade() -> None:
     with op.batch_alter_table('attachment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_attachment_intake_id'), ['intake_id'], unique=False)
 
+    with op.batch_alter_table('inbound_message', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False, server_default='report'))
+        batch_op.add_column(sa.Column('reply_text', sa.Text(), nullable=True))
+
     with op.batch_alter_table('intake', schema=None) as batch_op:
         batch_op.add_column(sa.Column('urgency_floor', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=True))
         batch_op.add_column(sa.Column('danger_now', sa.Boolean(), nullable=True))
@@ -97,6 +101,10 @@ def downgrade() -> None:
         batch_op.drop_column('contact_safe')
         batch_op.drop_column('danger_now')
         batch_op.drop_column('urgency_floor')
+
+    with op.batch_alter_table('inbound_message', schema=None) as batch_op:
+        batch_op.drop_column('reply_text')
+        batch_op.drop_column('kind')
 
     with op.batch_alter_table('attachment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attachment_intake_id'))

@@ -33,6 +33,12 @@ def _senders(settings: Settings) -> list:
         from tepsa.notify.telegram_sender import TelegramSender
 
         senders.append(TelegramSender(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url))
+    token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else ""
+    if settings.twilio_account_sid and token:
+        from tepsa.notify.whatsapp_sender import WhatsAppSender
+
+        senders.append(WhatsAppSender(settings.twilio_account_sid, token, settings.whatsapp_from,
+                                      settings.twilio_api_url, settings.whatsapp_template_sid))
     return senders
 
 

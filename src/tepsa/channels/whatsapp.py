@@ -8,9 +8,9 @@ from starlette.datastructures import FormData
 from twilio.twiml.messaging_response import MessagingResponse
 
 from tepsa.channels.twilio_common import verified_form
-from tepsa.intake.service import IncomingMessage, Received, receive_and_commit
+from tepsa.conversation.whatsapp import handle_and_commit
+from tepsa.intake.service import IncomingMessage
 from tepsa.phone import InvalidPhone, to_e164
-from tepsa.texts import text
 
 router = APIRouter(tags=["webhooks"])
 
@@ -46,19 +46,14 @@ def parse_whatsapp(form: FormData) -> IncomingMessage:
         num_media = max(0, int(form.get("NumMedia") or 0))
     except ValueError:
         raise HTTPException(400, "NumMedia is not a number") from None
+    media = []
+    for n in range(min(num_media, 10)):
+        url = (form.get(f"MediaUrl{n}") or "").strip()
+        if url:
+            media.append((url[:2000], (form.get(f"MediaContentType{n}") or "").strip()[:100] or None))
     payload = {k: form.getlist(k)[0] if len(form.getlist(k)) == 1 else form.getlist(k) for k in form.keys()}
-    return IncomingMessage(channel="whatsapp", provider_sid=sid, from_phone=phone,
-                           body=(form.get("Body") or ""), lat=lat, lon=lon, num_media=num_media, payload=payload)
-
-
-def reply_text(received: Received, lang: str = "id") -> str:
-    if received.new_intake:
-        body = text("whatsapp", "thanks_new", lang, reference=received.reference)
-    else:
-        body = text("whatsapp", "thanks_more", lang, reference=received.reference)
-    if received.urgency == "darurat":
-        body += "\n\n" + text("whatsapp", "danger_note", lang)
-    return body
+    return IncomingMessage(channel="whatsapp", provider_sid=sid, from_phone=phone, body=(form.get("Body") or ""),
+                           lat=lat, lon=lon, num_media=num_media, media=tuple(media), payload=payload)
 
 
 @router.post("/webhooks/twilio/whatsapp", response_class=Response)
@@ -66,8 +61,8 @@ async def whatsapp_webhook(request: Request) -> Response:
     state = request.app.state
     form = await verified_form(request, state.settings)
     message = parse_whatsapp(form)
-    received = await run_in_threadpool(receive_and_commit, state.engine, message)
+    reply = await run_in_threadpool(handle_and_commit, state.engine, message, state.settings.conversation_idle_hours)
     state.dispatcher_wake()
     twiml = MessagingResponse()
-    twiml.message(reply_text(received))
+    twiml.message(reply.text)
     return Response(content=str(twiml), media_type=TWIML)

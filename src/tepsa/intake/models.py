@@ -60,7 +60,11 @@ class InboundMessage(SQLModel, table=True):
     lat: float | None = None
     lon: float | None = None
     num_media: int = 0
+    kind: str = Field(default="report", max_length=16)
+    """report (triaged), answer (to a yes/no or age question) or command (STATUS, DARURAT, BATAL)."""
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    reply_text: str | None = Field(default=None, sa_column=Column(Text))
+    """What we answered, so a provider's retry is answered the same way."""
     received_at: datetime = Field(default_factory=utcnow)
 
 

@@ -43,6 +43,8 @@ class IncomingMessage:
     payload: dict[str, Any] = field(default_factory=dict)
     intake_id: int | None = None
     """Set when the channel already knows the intake (a voice call's spoken report)."""
+    kind: str = "report"
+    """report (triaged), answer (to a yes/no or age question) or command; only reports are triaged."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ class Received:
     duplicate: bool
     urgency: str | None
     assigned: bool
+    message_id: int | None = None
+    reply_text: str | None = None
+    """For a duplicate: what the first delivery was answered."""
 
 
 def open_intake_for(session: Session, channel: str, phone: str | None) -> Intake | None:
@@ -93,7 +98,7 @@ def apply_triage(session: Session, intake: Intake) -> None:
     for m in messages:
         if m.lat is not None and m.lon is not None:
             pin = {"lat": m.lat, "lon": m.lon}
-    result = triage([m.body for m in messages if m.body], pin)
+    result = triage([m.body for m in messages if m.body and m.kind == "report"], pin)
     before = (intake.urgency, intake.category, intake.kabkota_kode)
     reasons = list(result.reasons)
     urgency = result.urgency
@@ -108,7 +113,8 @@ def apply_triage(session: Session, intake: Intake) -> None:
     intake.kecamatan_kode = result.kecamatan_kode
     intake.desa_kode = result.desa_kode
     intake.lat, intake.lon = result.lat, result.lon
-    intake.age = result.age
+    # An age the reporter answered directly stays when the texts give none.
+    intake.age = result.age if result.age is not None else intake.age
     intake.child_sex = result.child_sex
     intake.reporter_role = result.reporter
     intake.needs_review = result.needs_review
@@ -138,12 +144,13 @@ def receive_message(session: Session, msg: IncomingMessage) -> Received:
         if existing is not None:
             message_id, intake_id = existing
             intake = session.get(Intake, intake_id)
+            reply = session.get(InboundMessage, message_id).reply_text
             first_id = session.exec(select(func.min(InboundMessage.id)).where(InboundMessage.intake_id == intake_id)).one()
             log.info("intake: duplicate delivery", extra={"intake_id": intake.id, "channel": msg.channel})
             metrics.inbound_messages.labels(msg.channel, "duplicate").inc()
             # Answer as the first delivery was answered: it opened the intake or joined it.
             return Received(intake.id, intake.reference, message_id == first_id, True, intake.urgency,
-                            live_assignment(session, intake.id) is not None)
+                            live_assignment(session, intake.id) is not None, message_id, reply)
 
     intake = session.get(Intake, msg.intake_id) if msg.intake_id else open_intake_for(session, msg.channel, msg.from_phone)
     new = intake is None
@@ -153,6 +160,7 @@ def receive_message(session: Session, msg: IncomingMessage) -> Received:
     message = InboundMessage(
         intake_id=intake.id, channel=msg.channel, provider_sid=msg.provider_sid, from_phone=msg.from_phone,
         body=msg.body, lat=msg.lat, lon=msg.lon, num_media=msg.num_media, payload=msg.payload, received_at=now,
+        kind=msg.kind,
     )
     session.add(message)
     session.flush()
@@ -173,7 +181,7 @@ def receive_message(session: Session, msg: IncomingMessage) -> Received:
         "intake_id": intake.id, "channel": msg.channel, "new_intake": new,
         "urgency": intake.urgency, "category": intake.category, "kabkota_kode": intake.kabkota_kode,
     })
-    return Received(intake.id, intake.reference, new, False, intake.urgency, assigned)
+    return Received(intake.id, intake.reference, new, False, intake.urgency, assigned, message.id)
 
 
 def receive_and_commit(engine, msg: IncomingMessage) -> Received:
