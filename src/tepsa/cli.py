@@ -189,6 +189,59 @@ def cmd_demo(_args: argparse.Namespace) -> None:
     print(summary)
 
 
+def cmd_simulate(args: argparse.Namespace) -> None:
+    """Talk to a running TepSA as a reporter would, through its signed Twilio webhooks."""
+    from tepsa.channels.simulator import Simulator
+
+    settings = get_settings()
+    token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else ""
+    if not token:
+        raise CliError("set TEPSA_TWILIO_AUTH_TOKEN to the service's token (make run uses local-demo-token)")
+    sim = Simulator(args.url or settings.public_base, token, phone=args.phone)
+    lines = iter(sys.stdin.readline, "")
+    try:
+        if args.voice:
+            _simulate_call(sim, lines)
+        else:
+            print("WhatsApp ke TepSA. Ketik pesan; '/lokasi LAT LON' mengirim lokasi; Ctrl-D selesai.")
+            for line in lines:
+                line = line.rstrip("\n")
+                if line.startswith("/lokasi"):
+                    _, lat, lon = (line.split() + ["", ""])[:3]
+                    replies = sim.whatsapp("", lat=float(lat), lon=float(lon))
+                else:
+                    replies = sim.whatsapp(line)
+                for reply in replies:
+                    print(f"TepSA> {reply}")
+    except Exception as exc:  # connection refused, bad answers: one clear line
+        raise CliError(f"simulator: {type(exc).__name__}: {exc}") from None
+
+
+def _simulate_call(sim, lines) -> None:
+    step = sim.call()
+    while True:
+        for said in step.said:
+            print(f"TepSA (suara)> {said}")
+        if step.enqueued:
+            print(f"[menunggu operator di antrean '{step.enqueued}'; tekan Enter bila tidak ada yang menjawab]")
+            if next(lines, None) is None:
+                break
+            step = sim.leave_queue(step)
+            continue
+        if step.dial:
+            print("[disambungkan ke operator]")
+            break
+        if step.hangup or step.gather_action is None:
+            break
+        line = next(lines, None)
+        if line is None:
+            break
+        line = line.strip()
+        step = sim.answer(step, digits=line if line.isdigit() else None, speech=None if line.isdigit() else line)
+    sim.hang_up()
+    print("[panggilan selesai]")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tepsa", description="TepSA child hotline service (1500-771)")
     sub = p.add_subparsers(dest="command", required=True)
@@ -221,6 +274,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--role", required=True, help="operator, supervisor or admin")
     s.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     s.set_defaults(func=cmd_users_add)
+
+    s = sub.add_parser("simulate", help="send WhatsApp messages or walk the IVR of a running service (signed)")
+    s.add_argument("--voice", action="store_true", help="simulate a call to 1500-771 instead of WhatsApp")
+    s.add_argument("--phone", default="+6281200000001", help="the (fictional) reporter's number")
+    s.add_argument("--url", help="the service's public URL (default: TEPSA_PUBLIC_URL)")
+    s.set_defaults(func=cmd_simulate)
 
     s = sub.add_parser("demo", help="load a fictional demo roster and example reports")
     s.set_defaults(func=cmd_demo)
