@@ -99,12 +99,12 @@ def test_unknown_child_point_still_prefers_the_kabkota():
     assert choice.chosen.kode == "kab" and choice.chosen.distance_km is None
 
 
-@pytest.mark.parametrize("aktif,excluded,full,reachable", list(itertools.product([True, False], repeat=4)))
-def test_a_worker_is_offered_exactly_when_every_condition_holds(aktif, excluded, full, reachable):
+@pytest.mark.parametrize("aktif,excluded,full,reachable,on_duty", list(itertools.product([True, False], repeat=5)))
+def test_a_worker_is_offered_exactly_when_every_condition_holds(aktif, excluded, full, reachable, on_duty):
     w = worker(1, "w", lat=0.5, lon=101.5, aktif=aktif, kapasitas=1, open_cases=1 if full else 0,
-               reachable=reachable)
+               reachable=reachable, on_duty=on_duty)
     choice = choose(case(), [w], UNITS, exclude=frozenset({"w"}) if excluded else frozenset())
-    eligible = aktif and not excluded and not full and reachable
+    eligible = aktif and not excluded and not full and reachable and on_duty
     assert (choice.chosen is not None) == eligible
 
 

@@ -15,6 +15,12 @@ from tepsa.api.health import router as health_router
 from tepsa.auth.routes import router as auth_router
 from tepsa.auth.service import ensure_secret_key
 from tepsa.bootstrap import prepare_database
+from tepsa.assignment import policy as offer_policy
+from tepsa.assignment.actions import handle_undeliverable
+from tepsa.assignment.routes import router as worker_router
+from tepsa.assignment.scheduler import Scheduler
+from tepsa.channels.telegram import TelegramBot
+from tepsa.channels.telegram import router as telegram_router
 from tepsa.channels.voice import router as voice_router
 from tepsa.channels.whatsapp import router as whatsapp_router
 from tepsa.config import Settings, get_settings
@@ -35,10 +41,12 @@ def _senders(settings: Settings) -> list:
         senders.append(TelegramSender(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url))
     token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else ""
     if settings.twilio_account_sid and token:
-        from tepsa.notify.whatsapp_sender import WhatsAppSender
+        from tepsa.notify.whatsapp_sender import SmsSender, WhatsAppSender
 
         senders.append(WhatsAppSender(settings.twilio_account_sid, token, settings.whatsapp_from,
                                       settings.twilio_api_url, settings.whatsapp_template_sid))
+        if settings.sms_from:
+            senders.append(SmsSender(settings.twilio_account_sid, token, settings.sms_from, settings.twilio_api_url))
     return senders
 
 
@@ -52,17 +60,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await asyncio.to_thread(prepare_database, engine)
         app.state.secret_key = await asyncio.to_thread(
             ensure_secret_key, engine, settings.secret_key.get_secret_value() if settings.secret_key else None)
-        dispatcher = None
+        offer_policy.configure(offer_policy.OfferPolicy.from_settings(settings))
+        dispatcher = scheduler = bot = None
         if settings.dispatcher_enabled:
             dispatcher = Dispatcher(engine, _senders(settings), settings.dispatcher_poll_seconds,
-                                    settings.outbox_backoff_base_seconds)
+                                    settings.outbox_backoff_base_seconds, on_permanent_failure=handle_undeliverable)
             await dispatcher.start()
             app.state.dispatcher_wake = dispatcher.wake
+            scheduler = Scheduler(engine, settings.scheduler_poll_seconds, after_fire=dispatcher.wake)
+            await scheduler.start()
         app.state.dispatcher = dispatcher
+        if settings.telegram_bot_token is not None and settings.telegram_bot_token.get_secret_value():
+            bot = TelegramBot(engine, settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url,
+                              settings.public_base, app.state.secret_key, settings.detail_link_minutes,
+                              wake=lambda: app.state.dispatcher_wake())
+            await bot.start()
+        app.state.telegram_bot = bot
         log.info("service ready")
         try:
             yield
         finally:
+            if bot is not None:
+                await bot.stop()
+            if scheduler is not None:
+                await scheduler.stop()
             if dispatcher is not None:
                 await dispatcher.stop()
             engine.dispose()
@@ -76,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.dispatcher_wake = lambda: None
+    app.state.telegram_bot = None
     app.add_middleware(AccessLogMiddleware)
 
     @app.exception_handler(OperationalError)
@@ -86,7 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": "database unavailable, retry later"}, status_code=503,
                             headers={"Retry-After": "5"})
 
-    for router in (health_router, auth_router, intake_router, triage_router, whatsapp_router, voice_router):
+    for router in (health_router, auth_router, intake_router, triage_router, whatsapp_router, voice_router,
+                   telegram_router, worker_router):
         app.include_router(router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

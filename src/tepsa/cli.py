@@ -156,6 +156,26 @@ def cmd_workers_import(args: argparse.Namespace) -> None:
     print(f"workers: {result.created} created, {result.updated} updated, {result.unchanged} unchanged")
 
 
+def cmd_workers_link(args: argparse.Namespace) -> None:
+    from sqlmodel import Session
+
+    from tepsa.assignment.enrolment import EnrolmentError, create_link
+    from tepsa.bootstrap import prepare_database
+
+    settings = get_settings()
+    engine = _engine()
+    prepare_database(engine)
+    with Session(engine) as session:
+        try:
+            url = create_link(session, args.kode, settings.telegram_bot_username, settings.enrolment_hours, "cli")
+        except EnrolmentError as exc:
+            raise CliError(str(exc)) from None
+        session.commit()
+    print(url)
+    print(f"(sekali pakai, berlaku {settings.enrolment_hours} jam / single use, valid {settings.enrolment_hours} hours)",
+          file=sys.stderr)
+
+
 def cmd_users_add(args: argparse.Namespace) -> None:
     from sqlmodel import Session
 
@@ -175,7 +195,11 @@ def cmd_users_add(args: argparse.Namespace) -> None:
     prepare_database(engine)
     with Session(engine) as session:
         try:
-            create_user(session, args.username, args.role, password)
+            user = create_user(session, args.username, args.role, password)
+            if args.telegram_chat_id:
+                if not args.telegram_chat_id.lstrip("-").isdigit():
+                    raise AuthError("--telegram-chat-id must be a number")
+                user.telegram_chat_id = args.telegram_chat_id
         except AuthError as exc:
             raise CliError(str(exc)) from None
         session.commit()
@@ -267,12 +291,16 @@ def build_parser() -> argparse.ArgumentParser:
     s = w.add_parser("import", help="create or update workers from a roster CSV (safe to run again)")
     s.add_argument("file")
     s.set_defaults(func=cmd_workers_import)
+    s = w.add_parser("link", help="print a one-time Telegram enrolment link for a worker")
+    s.add_argument("kode")
+    s.set_defaults(func=cmd_workers_link)
 
     u = sub.add_parser("users", help="console and API users").add_subparsers(dest="users_command", required=True)
     s = u.add_parser("add", help="create a user")
     s.add_argument("username")
     s.add_argument("--role", required=True, help="operator, supervisor or admin")
     s.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    s.add_argument("--telegram-chat-id", help="Telegram chat for escalation alerts (supervisors)")
     s.set_defaults(func=cmd_users_add)
 
     s = sub.add_parser("simulate", help="send WhatsApp messages or walk the IVR of a running service (signed)")

@@ -34,6 +34,20 @@ class Settings(BaseSettings):
 
     secret_key: SecretStr | None = None
     accept_timeout_seconds: int | None = None
+    """Overrides the per-urgency time to accept an offer (drills and tests)."""
+
+    # Field workers on Telegram (not part of the fixed interface; safe defaults).
+    accept_timeout_darurat_seconds: int = 10 * 60
+    accept_timeout_tinggi_seconds: int = 60 * 60
+    accept_timeout_sedang_seconds: int = 24 * 60 * 60
+    max_field_offers: int = 3
+    """After this many workers declined or did not answer, the case goes to the unit's duty desk."""
+    telegram_bot_username: str = "TepsaBot"
+    enrolment_hours: int = 72
+    detail_link_minutes: int = 15
+    sms_from: str | None = None
+    """Sender for the SMS fallback when Telegram refuses delivery; unset means no SMS."""
+    scheduler_poll_seconds: float = 1.0
 
     # Operational knobs (not part of the fixed interface, safe defaults).
     log_level: str = "INFO"

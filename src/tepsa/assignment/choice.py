@@ -7,7 +7,7 @@ Order (the foundation issue and the triage guide's target responses):
    (the nearest unit when no area covers it).
 Within a tier, distances are compared to the kilometre; equal distances are
 broken by training in the case's categories (`keahlian`), then by the lighter
-open caseload. Workers who are inactive, unreachable, excluded (declined or
+open caseload. Workers who are inactive, off duty, unreachable, excluded (declined or
 timed out before) or at capacity are skipped; a duty desk is never skipped for
 caseload because it is the last resort.
 """
@@ -45,6 +45,7 @@ class WorkerInfo:
     kapasitas: int = 10
     open_cases: int = 0
     reachable: bool = True
+    on_duty: bool = True
 
 
 @dataclass(frozen=True)
@@ -132,11 +133,14 @@ def choose(
     reasons: list[str] = []
     field_workers: list[Candidate] = []
     desks: list[WorkerInfo] = []
-    skipped = {"inactive": 0, "unreachable": 0, "excluded": 0, "full": 0}
+    skipped = {"inactive": 0, "off duty": 0, "unreachable": 0, "excluded": 0, "full": 0}
 
     for w in workers:
         if not w.aktif:
             skipped["inactive"] += 1
+            continue
+        if not w.on_duty:
+            skipped["off duty"] += 1
             continue
         if not w.reachable:
             skipped["unreachable"] += 1

@@ -19,6 +19,8 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     role: str = Field(max_length=16)
     active: bool = True
+    telegram_chat_id: str | None = Field(default=None, max_length=32)
+    """Where supervisors get escalation alerts on Telegram."""
     created_at: datetime = Field(default_factory=utcnow)
 
 

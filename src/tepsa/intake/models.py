@@ -32,6 +32,8 @@ class Intake(SQLModel, table=True):
     child_sex: str | None = Field(default=None, max_length=1)
     reporter_role: str | None = Field(default=None, max_length=16)
     needs_review: bool = False
+    alert: str | None = Field(default=None, max_length=32)
+    """Set when the case needs a supervisor (nobody accepted it): shown in the console until handled."""
     urgency_floor: str | None = Field(default=None, max_length=12)
     """Set by what the reporter said or pressed (IVR key 1, DARURAT, "yes, in danger now"); triage never goes below it."""
     danger_now: bool | None = None

@@ -26,8 +26,10 @@ log = logging.getLogger("tepsa.notify")
 
 class Dispatcher:
     def __init__(self, engine: Engine, senders: Sequence[Sender], poll_seconds: float = 1.0,
-                 backoff_base_seconds: float = 1.0):
+                 backoff_base_seconds: float = 1.0, on_permanent_failure=None):
+        """``on_permanent_failure(session, outbox_id)`` lets the owning domain react (it commits)."""
         self.engine = engine
+        self.on_permanent_failure = on_permanent_failure
         self.backoff_base_seconds = backoff_base_seconds
         self.senders = {s.channel: s for s in senders}
         self.poll_seconds = poll_seconds
@@ -83,6 +85,11 @@ class Dispatcher:
         with Session(self.engine) as session:
             fn(session, *args)
 
+    def _after_failure(self, outbox_id: int) -> None:
+        with Session(self.engine) as session:
+            self.on_permanent_failure(session, outbox_id)
+            session.commit()
+
     async def dispatch_once(self) -> int:
         """Send every due row once; return how many were handled."""
         if not self.senders:
@@ -105,7 +112,10 @@ class Dispatcher:
                 log.info("outbox: held, recipient not reachable", extra={"outbox_id": msg.id})
             except PermanentSendError as exc:
                 await asyncio.to_thread(self._record, service.mark_final, msg.id, "failed", str(exc))
+                metrics.outbox_results.labels(msg.channel, "failed").inc()
                 log.warning("outbox: permanent failure", extra={"outbox_id": msg.id})
+                if self.on_permanent_failure is not None:
+                    await asyncio.to_thread(self._after_failure, msg.id)
             else:
                 await asyncio.to_thread(self._record, service.mark_sent, msg.id, provider_id)
                 metrics.outbox_results.labels(msg.channel, "sent").inc()

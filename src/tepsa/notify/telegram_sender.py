@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter as TgRetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
 from tepsa.notify.senders import NotReachable, PermanentSendError, RetryAfter, TransientSendError
 from tepsa.notify.service import Claimed
+
+
+def keyboard(rows: list | None) -> InlineKeyboardMarkup | None:
+    """[[label, callback data], ...] rows -> Telegram's inline keyboard."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row]
+                                 for row in rows])
 
 
 class TelegramSender:
@@ -45,7 +53,8 @@ class TelegramSender:
             if not self._started:
                 await self.bot.initialize()
                 self._started = True
-            sent = await self.bot.send_message(chat_id=message.chat_id, text=message.payload["text"])
+            sent = await self.bot.send_message(chat_id=message.chat_id, text=message.payload["text"],
+                                               reply_markup=keyboard(message.payload.get("buttons")))
         except TgRetryAfter as exc:
             wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)

@@ -66,3 +66,33 @@ class WhatsAppSender:
         except Exception as exc:  # connection errors from requests
             raise TransientSendError(type(exc).__name__) from None
         return sent.sid
+
+
+class SmsSender:
+    """The SMS fallback to a worker Telegram cannot reach (reference only, no child identifiers)."""
+
+    channel = "sms"
+
+    def __init__(self, account_sid: str, auth_token: str, sender: str, api_url: str | None = None):
+        self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=10))
+        if api_url:
+            self.client.api.base_url = api_url.rstrip("/")
+        self.sender = sender
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def send(self, message: Claimed) -> str | None:
+        try:
+            sent = await asyncio.to_thread(self.client.messages.create, from_=self.sender,
+                                           to=message.payload["to"], body=message.payload["text"])
+        except TwilioRestException as exc:
+            if exc.status == 429 or exc.status >= 500:
+                raise TransientSendError(f"twilio {exc.status}") from None
+            raise PermanentSendError(f"twilio {exc.status} code {exc.code}") from None
+        except Exception as exc:
+            raise TransientSendError(type(exc).__name__) from None
+        return sent.sid
