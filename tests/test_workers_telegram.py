@@ -313,6 +313,23 @@ def test_a_blocked_bot_marks_the_worker_unreachable_sends_sms_and_moves_on(setti
     assert assignments(engine)[:2] == [("PKU-1", "undeliverable", "kabkota"), ("PKU-2", "offered", "kabkota")]
 
 
+def test_rate_limit_waits_retry_after_then_delivers_once(client, engine, roster, fake_telegram):
+    fake_telegram.fail_next(1, status=429, description="Too Many Requests: retry after 1", retry_after=1)
+    report(client)
+
+    def sent_row():
+        with Session(engine) as s:
+            row = s.exec(select(Outbox)).one()
+            return row if row.status == "sent" else None
+
+    row = wait(sent_row)
+    assert row is not None and row.attempts == 2
+    first, second = offers_sent(fake_telegram, "1001")  # the refused attempt, then one delivery
+    assert second.at - first.at >= 0.9  # Telegram's retry_after was honoured
+    time.sleep(0.3)
+    assert len(offers_sent(fake_telegram, "1001")) == 2
+
+
 def test_two_dispatchers_on_postgresql_never_send_twice(engine, fake_telegram):
     import asyncio
 

@@ -22,6 +22,7 @@ class Call:
     token: str
     method: str
     params: dict
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass

@@ -43,6 +43,7 @@ def intake_summary(intake: Intake, assignment: dict[str, str] | None) -> dict[st
         "desa_kode": intake.desa_kode,
         "age": intake.age,
         "needs_review": intake.needs_review,
+        "alert": intake.alert,
         "created_at": intake.created_at,
         "updated_at": intake.updated_at,
         "assignment": assignment,

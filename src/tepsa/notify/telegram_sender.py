@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
+
+# Opt in to python-telegram-bot's coming timedelta form of retry_after (handled below either way).
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter as TgRetryAfter, TelegramError
