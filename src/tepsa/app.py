@@ -6,7 +6,7 @@ import asyncio
 import logging
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -26,7 +26,9 @@ from tepsa.channels.whatsapp import router as whatsapp_router
 from tepsa.config import Settings, get_settings
 from tepsa.db import make_engine
 from tepsa.intake.routes import router as intake_router
+from tepsa.auth.deps import public
 from tepsa.logs import AccessLogMiddleware
+from tepsa.security import BodySizeLimit, SecurityHeaders
 from tepsa.notify.dispatcher import Dispatcher
 from tepsa.triage.routes import router as triage_router
 
@@ -98,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.dispatcher_wake = lambda: None
     app.state.telegram_bot = None
+    app.add_middleware(SecurityHeaders, https=settings.public_base.startswith("https://"))
+    app.add_middleware(BodySizeLimit)
     app.add_middleware(AccessLogMiddleware)
 
     @app.exception_handler(OperationalError)
@@ -108,11 +112,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": "database unavailable, retry later"}, status_code=503,
                             headers={"Retry-After": "5"})
 
-    for router in (health_router, auth_router, intake_router, triage_router, whatsapp_router, voice_router,
-                   telegram_router, worker_router):
-        app.include_router(router)
+    # Every route declares who may call it; tests/test_routes_permissions.py fails on one that does not.
+    # Routes of the API routers declare require_role(...) themselves; these are open to callers without
+    # a user token and say how they are protected instead.
+    app.include_router(health_router, dependencies=[Depends(public("health and metrics for load balancers"))])
+    app.include_router(auth_router, dependencies=[Depends(public("sign-in form, rate limited by argon2 cost"))])
+    app.include_router(intake_router)
+    app.include_router(triage_router)
+    for router in (whatsapp_router, voice_router):
+        app.include_router(router, dependencies=[Depends(public("Twilio signature checked"))])
+    app.include_router(telegram_router, dependencies=[Depends(public("Telegram secret header checked"))])
+    app.include_router(worker_router, dependencies=[Depends(public("signed 15-minute link checked"))])
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False,
+             dependencies=[Depends(public("landing page without data"))])
     async def home() -> str:
         return (
             "<!doctype html><html lang='id'><meta charset='utf-8'><title>TepSA</title>"

@@ -35,6 +35,9 @@ def current_principal(request: Request, token: str | None = Depends(oauth2_schem
     return Principal(username=claims["sub"], role=role)
 
 
+PERMISSION_ATTR = "__tepsa_permission__"
+
+
 def require_role(minimum: str):
     """Roles are ordered operator < supervisor < admin; a higher role may do what a lower may."""
 
@@ -43,4 +46,19 @@ def require_role(minimum: str):
             raise HTTPException(status.HTTP_403_FORBIDDEN, "Insufficient role")
         return principal
 
+    setattr(dependency, PERMISSION_ATTR, f"role:{minimum}")
+    return dependency
+
+
+def public(why: str):
+    """Declares a route open to callers without a user token, and why (checked by a test).
+
+    Webhooks are 'public' to users but check their provider's signature or
+    secret; the worker page checks its signed one-time link.
+    """
+
+    def dependency() -> None:
+        return None
+
+    setattr(dependency, PERMISSION_ATTR, f"public:{why}")
     return dependency
