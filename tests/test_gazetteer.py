@@ -92,3 +92,13 @@ def test_build_time_under_two_seconds():
 
 def test_singleton(gaz):
     assert get_gazetteer() is gaz
+
+
+def test_town_kecamatan_found_by_town_name(gaz):
+    # "Kota Masohi", "Kota Atambua", "Kota Ternate Selatan" are kecamatan; people write the town alone
+    assert "81.01.17" in {r.kode for r in gaz.lookup_name("masohi")}
+    assert "53.04.12" in {r.kode for r in gaz.lookup_name("atambua")}
+    assert "82.71.02" in {r.kode for r in gaz.lookup_name(compact("Ternate Selatan"))}
+    # ordinary words ("Kota Baru", "Kota Tengah") and names a kab/kota already has are not re-indexed
+    assert all(r.level != "kecamatan" or not r.nama.lower().startswith("kota ") for r in gaz.lookup_name("baru"))
+    assert all(r.level != "kecamatan" for r in gaz.lookup_name("kudus"))

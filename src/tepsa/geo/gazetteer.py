@@ -75,6 +75,11 @@ def _float(s: str) -> float | None:
         return None
 
 
+# town names of "Kota ..." kecamatan that are ordinary words or directions: never indexed alone
+_TOWN_STOP = {"baru", "baharu", "lama", "raja", "besi", "bangun", "barat", "selatan", "utara", "timur", "tengah",
+              "bahagia", "juang", "gajah", "agung", "komba", "padang"}
+
+
 def _strip_level_word(level: str, nama: str) -> str:
     """'Kabupaten Aceh Selatan' -> 'Aceh Selatan'; 'Kota Pekanbaru' -> 'Pekanbaru'."""
     nama = nama.strip()
@@ -105,6 +110,7 @@ class Gazetteer:
             for row in desa_rows:
                 self._add(row)
         self._index_names()
+        self._merge_town_aliases()
         self._index_grid()
         self.build_seconds = time.perf_counter() - t0
 
@@ -125,15 +131,30 @@ class Gazetteer:
     def _index_names(self) -> None:
         by_name = self._by_name
         by_first = self._by_first_word
+        self._town_alias: dict[str, list[Region]] = {}
         for r in self._regions.values():
             base = _strip_level_word(r.level, r.nama)
             key = compact(base)
             if key:
                 by_name.setdefault(key, []).append(r)
+            if r.level == "kecamatan" and r.nama.lower().startswith("kota "):
+                # kecamatan named after their town ("Kota Masohi", "Kota Ternate Selatan", "Kota Atambua"):
+                # people write the town name alone.  Not when that name is taken or an ordinary word.
+                town = r.nama[5:].strip()
+                tkey = compact(town)
+                if tkey and tkey not in _TOWN_STOP:
+                    self._town_alias.setdefault(tkey, []).append(r)
             if r.level in ("kecamatan", "desa", "kelurahan"):
                 ws = words(base)
                 if len(ws) >= 2 and len(ws[0]) >= 4:
                     by_first.setdefault(ws[0], []).append(r)
+
+    def _merge_town_aliases(self) -> None:
+        for k, regs in self._town_alias.items():
+            existing = self._by_name.get(k, [])
+            # only where no kabupaten/kota/kecamatan already has the name (villages may: a kecamatan outranks them)
+            if all(x.level in ("desa", "kelurahan") for x in existing):
+                self._by_name[k] = existing + list(regs)
 
     def _index_grid(self) -> None:
         g = self.GRID

@@ -23,7 +23,7 @@ Location comes from :mod:`tepsa.triage.location`, age/sex/reporter from
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -33,13 +33,16 @@ from tepsa.triage.rules import LEVELS, RANK, Hit, Rule, RuleSet, get_ruleset
 
 __all__ = ["triage", "TriageResult", "RULESET_VERSION", "ruleset_version"]
 
-NEAR_WINDOW = 20      # "near" phrases: same sentence, at most this many words away
+NEAR_WINDOW = 20      # "near" phrases: same or neighbouring sentence, at most this many words away
 NEAR_NOT_WINDOW = 8   # "near_not" phrases: same clause, at most this many words away
 
 # words that show a report is about a person (so an unrecognised one is reviewed, not dismissed)
 CHILD_WORDS = {"anak", "bayi", "balita", "siswa", "siswi", "murid", "ponakan", "keponakan", "cucu", "adik",
                "remaja", "santri", "aku", "putra", "putri", "sepupu", "korban", "umur", "usia", "tahun",
-               "perempuan", "lakilaki", "istri", "lapor", "tolong", "cucunya", "adiknya"}
+               "perempuan", "lakilaki", "istri", "lapor", "tolong", "cucunya", "adiknya",
+               # English reports (volunteers, international schools)
+               "child", "children", "kid", "kids", "boy", "girl", "student", "students", "son", "daughter",
+               "baby", "teenager", "teen", "minor", "pupil"}
 
 
 @dataclass(frozen=True)
@@ -60,10 +63,14 @@ class TriageResult:
     reasons: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["categories"] = list(self.categories)
-        d["reasons"] = [dict(r) for r in self.reasons]
-        return d
+        # built by hand: dataclasses.asdict deep-copies every reason and costs a tenth of a triage
+        return {
+            "urgency": self.urgency, "category": self.category, "categories": list(self.categories),
+            "kabkota_kode": self.kabkota_kode, "kecamatan_kode": self.kecamatan_kode, "desa_kode": self.desa_kode,
+            "lat": self.lat, "lon": self.lon, "age": self.age, "child_sex": self.child_sex, "reporter": self.reporter,
+            "needs_review": self.needs_review, "ruleset_version": self.ruleset_version,
+            "reasons": [{k: (list(v) if isinstance(v, list) else v) for k, v in r.items()} for r in self.reasons],
+        }
 
 
 def ruleset_version() -> str:
@@ -86,11 +93,28 @@ def _hits_in_sentences(hits: list[Hit] | None, toks) -> set[int]:
     return {toks.sent[h.start] for h in hits or ()}
 
 
+SHORT_SENTENCE = 5   # a chat message this short ("tadi malam", "barusan kak") qualifies its neighbour
+
+
+def _near(toks, a: int, b: int, sent_len: dict[int, int]) -> bool:
+    """Tokens ``a`` and ``b`` are within NEAR_WINDOW words in one sentence, or in neighbouring
+    sentences of which one is a short fragment."""
+    if abs(a - b) > NEAR_WINDOW:
+        return False
+    sa, sb = toks.sent[a], toks.sent[b]
+    if sa == sb:
+        return True
+    return abs(sa - sb) == 1 and min(sent_len[sa], sent_len[sb]) <= SHORT_SENTENCE
+
+
 def _evaluate(rs: RuleSet, toks, all_hits, young: bool, age: int | None) -> dict[str, list[Hit]]:
     """Fire rules to a fixpoint (escalators depend on categories)."""
     fired: dict[str, list[Hit]] = {}
     cats: set[str] = set()
     ntok = len(toks)
+    sent_len: dict[int, int] = {}
+    for sid in toks.sent:
+        sent_len[sid] = sent_len.get(sid, 0) + 1
     changed = True
     passes = 0
     while changed and passes < 4:
@@ -108,7 +132,7 @@ def _evaluate(rs: RuleSet, toks, all_hits, young: bool, age: int | None) -> dict
                 continue
             if rule.young and not young:
                 continue
-            if rule.max_age is not None and (age is None or age > rule.max_age):
+            if rule.max_age is not None and (age > rule.max_age if age is not None else not rule.age_unknown):
                 continue
             if rule.min_age is not None and (age is None or age < rule.min_age):
                 continue
@@ -117,8 +141,8 @@ def _evaluate(rs: RuleSet, toks, all_hits, young: bool, age: int | None) -> dict
             keep = phits
             if rule.near:
                 near = all_hits.get((rule.id, "near")) or ()
-                keep = [h for h in keep if any(toks.sent[x.start] == toks.sent[h.start]
-                                               and abs(x.start - h.start) <= NEAR_WINDOW for x in near)]
+                # the same sentence, or a short neighbouring one: chat splits "aku diperkosa" // "tadi malam"
+                keep = [h for h in keep if any(_near(toks, x.start, h.start, sent_len) for x in near)]
             if rule.near_not:
                 # blockers work within the clause (commas split clauses) and a few words around,
                 # so "tidak boleh pulang, dipukul kalau salah" is not blocked by the later "kalau"

@@ -24,7 +24,8 @@ PAST_WORDS = {"waktu", "dulu", "pas", "ketika", "saat"}
 GRADE_WORDS = {"kelas", "kls", "klas", "kelasnya", "smp", "sd", "sma", "smk"}
 INFANT_WORDS = {"bayi", "orok", "newborn"}
 INFANT_UNITS = {"hari", "minggu", "bulan", "bln"}
-YOUNG_WORDS = {"bayi", "balita", "batita", "orok"}
+YOUNG_WORDS = {"bayi", "balita", "batita", "orok", "newborn", "baby", "babies", "toddler", "infant", "jabang"}
+_YOUNG_PREFIXES = tuple(sorted(YOUNG_WORDS))
 
 
 def _num(w: str) -> int | None:
@@ -112,7 +113,7 @@ def is_young(toks: Tokens, age: int | None) -> bool:
     """Under 6, or an infant/toddler word without a stated older age."""
     if age is not None:
         return age < 6
-    return any(w.startswith(y) for w in toks.words for y in YOUNG_WORDS)
+    return any(w.startswith(_YOUNG_PREFIXES) for w in toks.words)
 
 
 MALE = {"lakilaki", "laki", "cowok", "putra", "lanang", "santri", "abang"}

@@ -148,7 +148,7 @@ class Normalizer:
                         mapped.extend(self._map_word(w))
                     nums = self._numbers(mapped)
                     for k in range(len(nums) - 1):
-                        if nums[k] == "pukul" and nums[k + 1].isdigit():
+                        if nums[k] == "pukul" and nums[k + 1][:1].isdigit():
                             nums[k] = "jam"  # "pukul 19.40" is a time, not a blow
                     for w in nums:
                         toks.words.append(w)

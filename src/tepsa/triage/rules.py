@@ -28,7 +28,14 @@ NEG_WINDOW = 2   # words before a phrase searched for a negation
 # words that may stand between a negation and the negated phrase
 NEG_FILLERS = {"pernah", "ada", "sampai", "sempat", "lagi", "juga", "jadi", "mau", "boleh", "usah", "perlu", "akan",
                "sedang", "benar", "terlalu", "begitu", "dong", "sih", "kok", "ya", "yang", "dia", "di", "anak",
-               "terus", "sama", "sekali", "cuma", "pula", "kena", "dapat", "bisa", "sudah"}
+               "terus", "sama", "sekali", "cuma", "pula", "kena", "dapat", "bisa", "sudah",
+               # "tidak ada niat bunuh diri", "tidak ingin menyakiti diri", "nda dapa pukul" (mdo passive),
+               # "tidak memakai narkoba", "tidak ada tanda tanda kekerasan"
+               "ingin", "niat", "keinginan", "pernyataan", "tanda", "dapa", "memakai", "pakai", "pake",
+               "menggunakan", "mengonsumsi", "terlihat", "tampak", "ditemukan", "kelihatan", "untuk", "any", "mention", "of"}
+NEG_MAX_FILLERS = 3  # "tidak ada pernyataan ingin menyakiti diri": negation + up to three fillers
+# habit or condition words: "biasanya sudah pulang" says nothing about tonight
+HABIT_WORDS = {"biasanya", "biasa", "kadang", "kadangkadang", "kalau", "jika", "seharusnya", "harusnya", "semoga"}
 FUZZY_MIN = 7    # only words this long are matched with one typo
 
 
@@ -62,6 +69,7 @@ class Rule:
     max_age: int | None
     min_age: int | None
     young: bool
+    age_unknown: bool  # max_age also holds when no age is stated (when unsure, the higher level)
     max_tokens: int | None
     fallback: bool
     effect: str | None
@@ -101,6 +109,7 @@ class RuleSet:
     _aux_cache: dict[str, tuple] = field(default_factory=dict)
     _keys_cache: dict[str, frozenset[str]] = field(default_factory=dict)
     _cands_cache: dict[str, tuple] = field(default_factory=dict)
+    _pair_cache: dict[tuple, tuple] = field(default_factory=dict)
 
     # -- indexing -------------------------------------------------------------
     def build_index(self) -> None:
@@ -213,12 +222,21 @@ class RuleSet:
         j = start - 1
         if j < 0 or clause[j] != clause[start]:
             return False
-        w = words[j]
-        if w in self.negators or w in extra:
-            return True
-        if w in NEG_FILLERS and j >= 1 and clause[j - 1] == clause[start]:
-            w2 = words[j - 1]
-            return w2 in self.negators or w2 in extra
+        for _ in range(NEG_MAX_FILLERS + 1):
+            w = words[j]
+            if w in self.negators or w in extra:
+                return True
+            if w not in NEG_FILLERS or j < 1 or clause[j - 1] != clause[start]:
+                return False
+            j -= 1
+        return False
+
+    def habitual(self, toks: Tokens, start: int) -> bool:
+        """A habit/condition word up to three words before ``start`` in the same clause."""
+        words, clause = toks.words, toks.clause
+        for j in range(max(0, start - 3), start):
+            if clause[j] == clause[start] and words[j] in HABIT_WORDS:
+                return True
         return False
 
     def scan(self, toks: Tokens) -> dict[tuple[str, str], list[Hit]]:
@@ -239,21 +257,30 @@ class RuleSet:
         sent = toks.sent
         extra_neg = self._extra_neg
         aux = rules is not None
+        pair_cache = self._pair_cache
         for i, w in enumerate(words):
-            for pat, rid, kind in self.candidates(w, aux):
+            nxt = words[i + 1] if i + 1 < n and sent[i + 1] == sent[i] else ""
+            pk = (w, nxt, aux)
+            cands = pair_cache.get(pk)
+            if cands is None:
+                # phrases whose first word matches ``w`` and whose second word (if fixed) matches ``nxt``
+                nk = self.word_keys(nxt) if nxt else frozenset()
+                cands = tuple(c for c in self.candidates(w, aux)
+                              if len(c[0].elems) == 1 or c[0].elems[1].gap or not c[0].elems[1].keys.isdisjoint(nk))
+                if len(pair_cache) < 400_000:
+                    pair_cache[pk] = cands
+            for pat, rid, kind in cands:
                 if aux and rid not in rules:
                     continue
                 elems = pat.elems
                 if len(elems) == 1:
                     end = i + 1
                 else:
-                    # cheap reject on the second word before the general matcher
-                    e1 = elems[1]
-                    if not e1.gap and (i + 1 >= n or sent[i + 1] != sent[i] or e1.keys.isdisjoint(keys[i + 1])):
-                        continue
-                    end = self.match_at(pat, toks, i, keys)
+                    end = self.match_at(pat, toks, i, keys) if len(elems) > 2 or elems[1].gap else i + 2
                     if end is None:
                         continue
+                if kind == "unless" and self.habitual(toks, i):
+                    continue
                 if kind != "unless" and not pat.starts_negated and \
                         self.negated(toks, i, extra_neg.get(rid, frozenset()) if kind == "p" else frozenset()):
                     continue
@@ -344,6 +371,7 @@ def load_ruleset(folder: Path | None = None) -> RuleSet:
             max_age=r.get("max_age"),
             min_age=r.get("min_age"),
             young=bool(r.get("young", False)),
+            age_unknown=bool(r.get("age_unknown", False)),
             max_tokens=r.get("max_tokens"),
             fallback=bool(r.get("fallback", False)),
             effect=r.get("effect"),
