@@ -85,3 +85,33 @@ def test_health_readiness_and_metrics(client):
     assert ready.status_code == 200 and ready.json()["database"] == "ok"
     metrics = client.get("/metrics")
     assert metrics.status_code == 200 and "tepsa_inbound_messages_total" in metrics.text
+
+
+def test_reads_are_audited_and_the_trail_is_for_supervisors(client, engine, token, roster_file, fake_telegram):
+    from tepsa.cli import import_roster_file
+
+    import_roster_file(engine, roster_file)
+    post_twilio(client, "/webhooks/twilio/whatsapp", whatsapp_params(DARURAT, "SM" + "3" * 32))
+    intake_id = client.get("/api/v1/intakes", headers=auth(token)).json()["items"][0]["id"]
+    client.get(f"/api/v1/intakes/{intake_id}", headers=auth(token))
+    assert client.get("/api/v1/audit", headers=auth(token)).status_code == 403  # operators may not
+    with Session(engine) as s:
+        create_user(s, "spv1", "supervisor", "kata-sandi-supervisor")
+        s.commit()
+    spv = client.post("/api/v1/auth/token", data={"username": "spv1", "password": "kata-sandi-supervisor"}).json()
+    trail = client.get("/api/v1/audit", params={"intake_id": intake_id}, headers=auth(spv["access_token"])).json()
+    actions = [(e["actor"], e["role"], e["action"]) for e in trail["items"]]
+    assert ("op1", "operator", "read_intake") in actions
+    assert all(e["at"] and e["address"] for e in trail["items"])
+    everything = client.get("/api/v1/audit", headers=auth(spv["access_token"])).json()["items"]
+    assert {"sign_in", "list_intakes", "read_intake"} <= {e["action"] for e in everything}
+    # The trail has no route that changes it.
+    for method in ("put", "patch", "delete", "post"):
+        assert getattr(client, method)("/api/v1/audit", headers=auth(spv["access_token"])).status_code == 405
+
+
+def test_ten_failed_sign_ins_in_a_minute_answer_429(client, engine, token):
+    for _ in range(10):
+        assert client.post("/api/v1/auth/token", data={"username": "op1", "password": "salah"}).status_code == 401
+    blocked = client.post("/api/v1/auth/token", data={"username": "op1", "password": "kata-sandi-rahasia"})
+    assert blocked.status_code == 429 and blocked.headers["retry-after"] == "60"

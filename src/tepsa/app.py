@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from tepsa import __version__
 from tepsa.api.health import router as health_router
+from tepsa.audit.routes import router as audit_router
 from tepsa.auth.routes import router as auth_router
 from tepsa.auth.service import ensure_secret_key
 from tepsa.bootstrap import prepare_database
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router, dependencies=[Depends(public("health and metrics for load balancers"))])
     app.include_router(auth_router, dependencies=[Depends(public("sign-in form, rate limited by argon2 cost"))])
     app.include_router(intake_router)
+    app.include_router(audit_router)
     app.include_router(triage_router)
     for router in (whatsapp_router, voice_router):
         app.include_router(router, dependencies=[Depends(public("Twilio signature checked"))])

@@ -1,6 +1,7 @@
 """Imports every table so that SQLModel.metadata is complete (Alembic, tests)."""
 
 from tepsa.assignment.models import Assignment, Deadline, EnrolmentToken, Worker
+from tepsa.audit.models import AuditEvent, LoginFailure
 from tepsa.auth.models import AppSecret, User
 from tepsa.geo.models import Region, Unit, UnitArea
 from tepsa.conversation.models import Conversation, VoiceCall
@@ -8,6 +9,6 @@ from tepsa.intake.models import Attachment, InboundMessage, Intake, ProviderEven
 from tepsa.notify.models import Outbox
 
 __all__ = [
-    "AppSecret", "Assignment", "Deadline", "EnrolmentToken", "Attachment", "Conversation", "InboundMessage", "Intake", "Outbox",
+    "AppSecret", "Assignment", "AuditEvent", "LoginFailure", "Deadline", "EnrolmentToken", "Attachment", "Conversation", "InboundMessage", "Intake", "Outbox",
     "ProviderEvent", "Region", "TimelineEvent", "Unit", "UnitArea", "User", "VoiceCall", "Worker",
 ]

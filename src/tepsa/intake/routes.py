@@ -9,9 +9,14 @@ from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from tepsa.auth.deps import Principal, require_role
+from tepsa.audit.service import record
 from tepsa.intake.queries import intake_detail, list_intakes
 
 router = APIRouter(prefix="/api/v1/intakes", tags=["intakes"])
+
+
+def _address(request: Request) -> str | None:
+    return request.client.host if request.client else None
 
 
 @router.get("")
@@ -19,11 +24,15 @@ async def get_intakes(
     request: Request,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
-    _: Principal = Depends(require_role("operator")),
+    who: Principal = Depends(require_role("operator")),
 ) -> dict[str, Any]:
     def run():
         with Session(request.app.state.engine) as session:
-            return list_intakes(session, limit, offset)
+            items, total = list_intakes(session, limit, offset)
+            record(session, actor=who.username, role=who.role, address=_address(request), action="list_intakes",
+                   detail={"intake_ids": [i["id"] for i in items]})
+            session.commit()
+            return items, total
 
     items, total = await run_in_threadpool(run)
     return {"items": items, "total": total}
@@ -31,11 +40,16 @@ async def get_intakes(
 
 @router.get("/{intake_id}")
 async def get_intake(
-    request: Request, intake_id: int, _: Principal = Depends(require_role("operator"))
+    request: Request, intake_id: int, who: Principal = Depends(require_role("operator"))
 ) -> dict[str, Any]:
     def run():
         with Session(request.app.state.engine) as session:
-            return intake_detail(session, intake_id)
+            detail = intake_detail(session, intake_id)
+            if detail is not None:
+                record(session, actor=who.username, role=who.role, address=_address(request), action="read_intake",
+                       intake_id=intake_id)
+                session.commit()
+            return detail
 
     detail = await run_in_threadpool(run)
     if detail is None:
