@@ -19,6 +19,12 @@ from tepsa.db import make_engine
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.twilio_rest import FakeTwilioRest
 
+# Personal data is encrypted at rest; the tests use a throwaway key.
+from tepsa import crypto  # noqa: E402
+
+TEST_KEYS = crypto.DataKeys.generate()
+crypto.configure(TEST_KEYS)
+
 PG_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TWILIO_TOKEN = "test-twilio-auth-token"
 PUBLIC_URL = "https://tepsa.test"
@@ -112,6 +118,7 @@ def settings(engine, fake_telegram, fake_twilio) -> Settings:
         telegram_api_url=fake_telegram.url,
         telegram_webhook_secret="test-webhook-secret",
         secret_key="test-secret-key-for-signing-tokens-0123456789",
+        data_keys=TEST_KEYS.to_json(),
         dispatcher_poll_seconds=0.05,
         outbox_backoff_base_seconds=0.05,
     )

@@ -20,6 +20,7 @@ def env(tmp_path_factory):
     db = tmp_path_factory.mktemp("cli") / "cli.db"
     e = {k: v for k, v in os.environ.items() if not k.startswith("TEPSA_")}
     e["TEPSA_DATABASE_URL"] = f"sqlite:///{db}"
+    e["TEPSA_DATA_KEY_FILE"] = str(db.parent / "data.key")
     return e
 
 
@@ -132,6 +133,7 @@ def test_serve_prepares_a_new_database_and_its_log_holds_no_personal_data(tmp_pa
     base = f"http://127.0.0.1:{port}"
     e = {k: v for k, v in os.environ.items() if not k.startswith("TEPSA_")}
     e.update(TEPSA_DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}", TEPSA_PUBLIC_URL=base,
+             TEPSA_DATA_KEY_FILE=str(tmp_path / "data.key"),
              TEPSA_TWILIO_AUTH_TOKEN="serve-test-token")
     log_path = tmp_path / "serve.log"
     with open(log_path, "w") as log:

@@ -1,8 +1,7 @@
-"""Gazetteer: code lookups, names, reverse geocoding and build time."""
+"""Gazetteer: code lookups, names and reverse geocoding (speed is measured in bench/, not here)."""
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -70,24 +69,13 @@ def test_reverse_geocode_bad_or_far_input(gaz, lat, lon):
     assert pm.kabkota is None or pm.distance_km > 300
 
 
-def test_reverse_geocode_is_fast(gaz):
-    t = time.perf_counter()
-    for i in range(2000):
-        gaz.reverse_geocode(-6.0 - (i % 50) * 0.05, 106.0 + (i % 40) * 0.1)
-    per = (time.perf_counter() - t) / 2000
-    assert per < 0.001
-
-
-def test_build_time_under_two_seconds():
+def test_a_fresh_build_from_the_shipped_files_is_complete():
+    """Build time is measured by bench/triage_bench.py (gazetteer_ready_s), not asserted here."""
     from tepsa.geo import gazetteer as g
 
-    t = time.perf_counter()
-    wil = g._read_csv(g.geo_data_path("wilayah.csv"))
-    desa = g._read_csv(g.geo_data_path("desa.csv.gz"))
-    gz = Gazetteer(wil, desa)
-    elapsed = time.perf_counter() - t
-    assert gz.region("14.71") is not None
-    assert elapsed < 2.0, f"gazetteer build took {elapsed:.2f}s"
+    gz = Gazetteer(g._read_csv(g.geo_data_path("wilayah.csv")), g._read_csv(g.geo_data_path("desa.csv.gz")))
+    assert gz.region("14.71").nama == "Kota Pekanbaru"
+    assert gz.region("14.71.10").nama == "Tenayan Raya"
 
 
 def test_singleton(gaz):

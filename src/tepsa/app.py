@@ -15,8 +15,7 @@ from tepsa.api.health import router as health_router
 from tepsa.audit.routes import router as audit_router
 from tepsa.auth.routes import router as auth_router
 from tepsa.auth.service import ensure_secret_key
-from tepsa.bootstrap import prepare_database
-from tepsa.assignment import policy as offer_policy
+from tepsa.bootstrap import configure_runtime, prepare_database
 from tepsa.assignment.actions import handle_undeliverable
 from tepsa.assignment.routes import router as worker_router
 from tepsa.assignment.scheduler import Scheduler
@@ -55,6 +54,7 @@ def _senders(settings: Settings) -> list:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_runtime(settings)
     engine = make_engine(settings.database_url)
 
     @asynccontextmanager
@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await asyncio.to_thread(prepare_database, engine)
         app.state.secret_key = await asyncio.to_thread(
             ensure_secret_key, engine, settings.secret_key.get_secret_value() if settings.secret_key else None)
-        offer_policy.configure(offer_policy.OfferPolicy.from_settings(settings))
+        configure_runtime(settings)  # again: another app in this process may have configured its own
         dispatcher = scheduler = bot = None
         if settings.dispatcher_enabled:
             dispatcher = Dispatcher(engine, _senders(settings), settings.dispatcher_poll_seconds,

@@ -29,6 +29,16 @@ def alembic_config() -> Config:
     return cfg
 
 
+def configure_runtime(settings) -> None:
+    """Process-wide configuration the domain needs: data keys, offer deadlines."""
+    from tepsa import crypto
+    from tepsa.assignment import policy
+
+    crypto.configure(crypto.load_keys(settings.data_keys.get_secret_value() if settings.data_keys else None,
+                                      settings.data_key_file))
+    policy.configure(policy.OfferPolicy.from_settings(settings))
+
+
 def _lock(conn) -> None:
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})

@@ -16,8 +16,10 @@ class CliError(Exception):
 
 
 def _engine():
+    from tepsa.bootstrap import configure_runtime
     from tepsa.db import make_engine
 
+    configure_runtime(get_settings())
     return make_engine(get_settings().database_url)
 
 
@@ -176,6 +178,30 @@ def cmd_workers_link(args: argparse.Namespace) -> None:
           file=sys.stderr)
 
 
+def cmd_keys_rotate(_args: argparse.Namespace) -> None:
+    """Add a new data key and re-encrypt every protected value with it."""
+    from tepsa import crypto
+    from tepsa.bootstrap import prepare_database
+    from tepsa.keys import reencrypt_all
+
+    settings = get_settings()
+    engine = _engine()
+    prepare_database(engine)
+    old = crypto.current()
+    new = old.rotated()
+    if settings.data_keys:
+        print("TEPSA_DATA_KEYS is set: store this new value in its place, then run the rotation again "
+              "with it set:", file=sys.stderr)
+        print(new.to_json())
+        return
+    from pathlib import Path
+
+    crypto.write_key_file(Path(settings.data_key_file), new)
+    crypto.configure(new)
+    counts = reencrypt_all(engine)
+    print(f"data key {new.current_id} now in use; re-encrypted " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
 def cmd_users_add(args: argparse.Namespace) -> None:
     from sqlmodel import Session
 
@@ -308,6 +334,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--phone", default="+6281200000001", help="the (fictional) reporter's number")
     s.add_argument("--url", help="the service's public URL (default: TEPSA_PUBLIC_URL)")
     s.set_defaults(func=cmd_simulate)
+
+    k = sub.add_parser("keys", help="encryption keys for personal data").add_subparsers(dest="keys_command",
+                                                                                      required=True)
+    s = k.add_parser("rotate", help="add a new data key and re-encrypt all protected values with it")
+    s.set_defaults(func=cmd_keys_rotate)
 
     s = sub.add_parser("demo", help="load a fictional demo roster and example reports")
     s.set_defaults(func=cmd_demo)

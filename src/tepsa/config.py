@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
 
     secret_key: SecretStr | None = None
+    data_keys: SecretStr | None = None
+    """Encryption keys for personal data as JSON (tepsa.crypto); else the key file below."""
+    data_key_file: str = "tepsa-data.key"
+    """Created (mode 0600) on first run when missing; keep it apart from the database and back it up."""
     accept_timeout_seconds: int | None = None
     """Overrides the per-urgency time to accept an offer (drills and tests)."""
 

@@ -17,10 +17,10 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 @router.get("")
 async def get_audit(
     request: Request,
-    intake_id: int | None = Query(None, ge=1),
+    intake_id: int | None = Query(None, ge=1, le=2**31 - 1),
     actor: str | None = Query(None, max_length=64),
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=2**31 - 1),
     who: Principal = Depends(require_role("supervisor")),
 ) -> dict[str, Any]:
     def run():

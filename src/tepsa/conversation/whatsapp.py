@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from tepsa.assignment.service import assign_intake, live_assignment
 from tepsa.conversation.dialogue import YES_NO_QUESTIONS, Facts, age_of, command_of, next_question, yes_no
 from tepsa.conversation.models import Conversation
+from tepsa.crypto import phone_hash
 from tepsa.db import utcnow
 from tepsa.intake.models import InboundMessage, Intake, TimelineEvent
 from tepsa.intake.service import IncomingMessage, apply_triage, open_intake, open_intake_for, receive_message
@@ -65,7 +66,7 @@ def _active_conversation(session: Session, phone: str, idle_hours: int) -> tuple
     After ``idle_hours`` of silence the conversation closes: the next message
     starts a follow-up conversation on the same open intake.
     """
-    conv = session.exec(select(Conversation).where(Conversation.phone == phone)
+    conv = session.exec(select(Conversation).where(Conversation.phone_hash == phone_hash(phone))
                         .order_by(col(Conversation.id).desc())).first()
     if conv is None or conv.state == "closed":
         return None, False
@@ -78,7 +79,7 @@ def _active_conversation(session: Session, phone: str, idle_hours: int) -> tuple
 
 
 def _start_conversation(session: Session, intake: Intake, phone: str) -> Conversation:
-    conv = Conversation(intake_id=intake.id, phone=phone)
+    conv = Conversation(intake_id=intake.id, phone_hash=phone_hash(phone))
     with session.begin_nested():
         session.add(conv)
         session.flush()
@@ -111,7 +112,7 @@ def _status_reply(session: Session, intake: Intake | None, lang: str) -> str:
 
 def _latest_intake(session: Session, phone: str) -> Intake | None:
     return open_intake_for(session, "whatsapp", phone) or session.exec(
-        select(Intake).where(Intake.channel == "whatsapp", Intake.reporter_phone == phone)
+        select(Intake).where(Intake.channel == "whatsapp", Intake.reporter_phone_hash == phone_hash(phone))
         .order_by(col(Intake.id).desc())).first()
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, SQLModel
 
 from tepsa.db import utcnow
+from tepsa.dbtypes import EncryptedJSON, EncryptedText
 
 
 class Intake(SQLModel, table=True):
@@ -18,7 +19,9 @@ class Intake(SQLModel, table=True):
     reference: str = Field(max_length=16, unique=True, index=True)
     channel: str = Field(max_length=16)
     status: str = Field(default="open", max_length=16, index=True)
-    reporter_phone: str | None = Field(default=None, max_length=32, index=True)
+    reporter_phone: str | None = Field(default=None, sa_column=Column(EncryptedText))
+    reporter_phone_hash: str | None = Field(default=None, max_length=64, index=True)
+    """Keyed hash of the number: lookups without decrypting (tepsa.crypto)."""
 
     urgency: str | None = Field(default=None, max_length=12, index=True)
     category: str | None = Field(default=None, max_length=32)
@@ -38,10 +41,11 @@ class Intake(SQLModel, table=True):
     """Set by what the reporter said or pressed (IVR key 1, DARURAT, "yes, in danger now"); triage never goes below it."""
     danger_now: bool | None = None
     contact_safe: bool | None = None
-    contact_time: str | None = Field(default=None, max_length=200)
+    contact_time: str | None = Field(default=None, sa_column=Column(EncryptedText))
     consent: bool | None = None
     ruleset_version: str | None = Field(default=None, max_length=32)
-    triage_reasons: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    triage_reasons: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(EncryptedJSON, nullable=False))
+    """Encrypted: the matched words come from the report text."""
 
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -57,14 +61,14 @@ class InboundMessage(SQLModel, table=True):
     intake_id: int = Field(foreign_key="intake.id", index=True)
     channel: str = Field(max_length=16)
     provider_sid: str | None = Field(default=None, max_length=64, unique=True)
-    from_phone: str | None = Field(default=None, max_length=32)
-    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    from_phone: str | None = Field(default=None, sa_column=Column(EncryptedText))
+    body: str = Field(default="", sa_column=Column(EncryptedText, nullable=False))
     lat: float | None = None
     lon: float | None = None
     num_media: int = 0
     kind: str = Field(default="report", max_length=16)
     """report (triaged), answer (to a yes/no or age question) or command (STATUS, DARURAT, BATAL)."""
-    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(EncryptedJSON, nullable=False))
     reply_text: str | None = Field(default=None, sa_column=Column(Text))
     """What we answered, so a provider's retry is answered the same way."""
     received_at: datetime = Field(default_factory=utcnow)
@@ -80,7 +84,8 @@ class TimelineEvent(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
     kind: str = Field(max_length=32)
     actor: str = Field(default="system", max_length=64)
-    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(EncryptedJSON, nullable=False))
+    """Encrypted: worker notes and reasons may quote the report."""
 
 
 class Attachment(SQLModel, table=True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
@@ -13,6 +13,8 @@ from tepsa.audit.service import record
 from tepsa.intake.queries import intake_detail, list_intakes
 
 router = APIRouter(prefix="/api/v1/intakes", tags=["intakes"])
+
+MAX_ID = 2**31 - 1  # what every database's integer column holds; larger numbers are refused with 422
 
 
 def _address(request: Request) -> str | None:
@@ -23,7 +25,7 @@ def _address(request: Request) -> str | None:
 async def get_intakes(
     request: Request,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_ID),
     who: Principal = Depends(require_role("operator")),
 ) -> dict[str, Any]:
     def run():
@@ -40,7 +42,7 @@ async def get_intakes(
 
 @router.get("/{intake_id}")
 async def get_intake(
-    request: Request, intake_id: int, who: Principal = Depends(require_role("operator"))
+    request: Request, intake_id: int = Path(ge=1, le=MAX_ID), who: Principal = Depends(require_role("operator"))
 ) -> dict[str, Any]:
     def run():
         with Session(request.app.state.engine) as session:

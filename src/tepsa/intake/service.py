@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from tepsa.assignment.service import assign_intake, live_assignment
+from tepsa.crypto import phone_hash
 from tepsa.db import utcnow
 from tepsa.intake.models import Attachment, InboundMessage, Intake, TimelineEvent
 from tepsa.intake.reference import new_reference
@@ -66,7 +67,7 @@ def open_intake_for(session: Session, channel: str, phone: str | None) -> Intake
         return None
     return session.exec(
         select(Intake)
-        .where(Intake.channel == channel, Intake.reporter_phone == phone, Intake.status == "open")
+        .where(Intake.channel == channel, Intake.reporter_phone_hash == phone_hash(phone), Intake.status == "open")
         .order_by(col(Intake.id).desc())
     ).first()
 
@@ -76,6 +77,7 @@ def open_intake(session: Session, channel: str, phone: str | None, urgency_floor
     """A new intake with a fresh reference (and a floor on its urgency when the reporter set one)."""
     for _ in range(10):
         intake = Intake(reference=new_reference(), channel=channel, reporter_phone=phone,
+                        reporter_phone_hash=phone_hash(phone),
                         urgency_floor=urgency_floor, urgency=urgency_floor)
         try:
             with session.begin_nested():

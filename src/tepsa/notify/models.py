@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, SQLModel
 
 from tepsa.db import utcnow
+from tepsa.dbtypes import EncryptedJSON
 
 
 class Outbox(SQLModel, table=True):
@@ -18,7 +19,8 @@ class Outbox(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16, index=True)  # pending|sending|sent|held|failed
     worker_id: int | None = Field(default=None, foreign_key="worker.id", index=True)
     intake_id: int | None = Field(default=None, foreign_key="intake.id", index=True)
-    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(EncryptedJSON, nullable=False))
+    """Encrypted: a reporter's number and the update's text."""
     attempts: int = 0
     available_at: datetime = Field(default_factory=utcnow, index=True)
     locked_until: datetime | None = None
