@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from tepsa import __version__
 from tepsa.api.health import router as health_router
 from tepsa.audit.routes import router as audit_router
+from tepsa.privacy.routes import router as privacy_router
 from tepsa.auth.routes import router as auth_router
 from tepsa.auth.service import ensure_secret_key
 from tepsa.bootstrap import configure_runtime, prepare_database
@@ -70,7 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                     settings.outbox_backoff_base_seconds, on_permanent_failure=handle_undeliverable)
             await dispatcher.start()
             app.state.dispatcher_wake = dispatcher.wake
-            scheduler = Scheduler(engine, settings.scheduler_poll_seconds, after_fire=dispatcher.wake)
+            scheduler = Scheduler(engine, settings.scheduler_poll_seconds, after_fire=dispatcher.wake,
+                                  retention_days=settings.retention_closed_days,
+                                  retention_every_seconds=settings.retention_every_hours * 3600)
             await scheduler.start()
         app.state.dispatcher = dispatcher
         if settings.telegram_bot_token is not None and settings.telegram_bot_token.get_secret_value():
@@ -120,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router, dependencies=[Depends(public("sign-in form, rate limited by argon2 cost"))])
     app.include_router(intake_router)
     app.include_router(audit_router)
+    app.include_router(privacy_router)
     app.include_router(triage_router)
     for router in (whatsapp_router, voice_router):
         app.include_router(router, dependencies=[Depends(public("Twilio signature checked"))])

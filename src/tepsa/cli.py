@@ -202,6 +202,24 @@ def cmd_keys_rotate(_args: argparse.Namespace) -> None:
     print(f"data key {new.current_id} now in use; re-encrypted " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
+def cmd_retention_run(args: argparse.Namespace) -> None:
+    from sqlmodel import Session
+
+    from tepsa.bootstrap import prepare_database
+    from tepsa.privacy.service import process_erasures, run_retention
+
+    settings = get_settings()
+    engine = _engine()
+    prepare_database(engine)
+    days = args.days if args.days is not None else settings.retention_closed_days
+    with Session(engine) as session:
+        erased = process_erasures(session)
+        counts = run_retention(session, days)
+        session.commit()
+    print(f"retention ({days} days after closing): {counts['intakes']} intake(s) anonymised, "
+          f"{counts['messages']} raw message(s)/attachment(s) deleted; {erased} erasure request(s) carried out")
+
+
 def cmd_users_add(args: argparse.Namespace) -> None:
     from sqlmodel import Session
 
@@ -339,6 +357,12 @@ def build_parser() -> argparse.ArgumentParser:
                                                                                       required=True)
     s = k.add_parser("rotate", help="add a new data key and re-encrypt all protected values with it")
     s.set_defaults(func=cmd_keys_rotate)
+
+    r = sub.add_parser("retention", help="retention of closed intakes").add_subparsers(dest="retention_command",
+                                                                                     required=True)
+    s = r.add_parser("run", help="anonymise closed intakes past the retention period (also runs on schedule)")
+    s.add_argument("--days", type=int, help="override TEPSA_RETENTION_CLOSED_DAYS")
+    s.set_defaults(func=cmd_retention_run)
 
     s = sub.add_parser("demo", help="load a fictional demo roster and example reports")
     s.set_defaults(func=cmd_demo)

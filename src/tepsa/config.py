@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     sms_from: str | None = None
     """Sender for the SMS fallback when Telegram refuses delivery; unset means no SMS."""
     scheduler_poll_seconds: float = 1.0
+    retention_closed_days: int = 730
+    """Closed intakes older than this are anonymised and their raw messages deleted."""
+    retention_every_hours: float = 6.0
 
     # Operational knobs (not part of the fixed interface, safe defaults).
     log_level: str = "INFO"

@@ -7,8 +7,9 @@ from tepsa.geo.models import Region, Unit, UnitArea
 from tepsa.conversation.models import Conversation, VoiceCall
 from tepsa.intake.models import Attachment, InboundMessage, Intake, ProviderEvent, TimelineEvent
 from tepsa.notify.models import Outbox
+from tepsa.privacy.models import BlockedNumber, ErasureRequest
 
 __all__ = [
-    "AppSecret", "Assignment", "AuditEvent", "LoginFailure", "Deadline", "EnrolmentToken", "Attachment", "Conversation", "InboundMessage", "Intake", "Outbox",
+    "AppSecret", "Assignment", "BlockedNumber", "ErasureRequest", "AuditEvent", "LoginFailure", "Deadline", "EnrolmentToken", "Attachment", "Conversation", "InboundMessage", "Intake", "Outbox",
     "ProviderEvent", "Region", "TimelineEvent", "Unit", "UnitArea", "User", "VoiceCall", "Worker",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -40,9 +41,24 @@ def fire_due(engine: Engine, limit: int = 50) -> int:
     return fired
 
 
+def privacy_sweep(engine: Engine, retention_days: int | None) -> None:
+    """Erasure requests at once (HAPUS); retention when asked to."""
+    from tepsa.privacy.service import process_erasures, run_retention
+
+    with Session(engine) as session:
+        process_erasures(session)
+        if retention_days is not None:
+            run_retention(session, retention_days)
+        session.commit()
+
+
 class Scheduler:
-    def __init__(self, engine: Engine, poll_seconds: float = 1.0, after_fire=None):
+    def __init__(self, engine: Engine, poll_seconds: float = 1.0, after_fire=None, retention_days: int = 730,
+                 retention_every_seconds: float = 6 * 3600):
         self.engine = engine
+        self.retention_days = retention_days
+        self.retention_every_seconds = retention_every_seconds
+        self._last_retention = 0.0
         self.poll_seconds = poll_seconds
         self.after_fire = after_fire or (lambda: None)
         self._task: asyncio.Task | None = None
@@ -61,6 +77,11 @@ class Scheduler:
             try:
                 if await asyncio.to_thread(fire_due, self.engine):
                     self.after_fire()  # new offers are waiting in the outbox
+                now = time.monotonic()
+                due = now - self._last_retention >= self.retention_every_seconds
+                await asyncio.to_thread(privacy_sweep, self.engine, self.retention_days if due else None)
+                if due:
+                    self._last_retention = now
             except DBAPIError:
                 log.warning("scheduler: database unavailable, will retry")
             except Exception:

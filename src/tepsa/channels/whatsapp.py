@@ -64,5 +64,6 @@ async def whatsapp_webhook(request: Request) -> Response:
     reply = await run_in_threadpool(handle_and_commit, state.engine, message, state.settings.conversation_idle_hours)
     state.dispatcher_wake()
     twiml = MessagingResponse()
-    twiml.message(reply.text)
+    if reply.text:  # a blocked number gets no automatic answer
+        twiml.message(reply.text)
     return Response(content=str(twiml), media_type=TWIML)

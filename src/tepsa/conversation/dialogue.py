@@ -16,7 +16,8 @@ QUESTION_ORDER = ("what", "where", "age", "danger", "contact_safe", "contact_tim
 YES_NO_QUESTIONS = frozenset({"danger", "contact_safe", "consent"})
 MAX_ASKS = {"where": 2}  # a place matters enough to ask twice; everything else once
 
-COMMANDS = {"STATUS": "status", "DARURAT": "darurat", "BATAL": "stop", "STOP": "stop", "BERHENTI": "stop"}
+COMMANDS = {"STATUS": "status", "DARURAT": "darurat", "BATAL": "stop", "STOP": "stop", "BERHENTI": "stop",
+            "HAPUS": "erase"}
 
 _YES = {"ya", "iya", "iyaa", "y", "yes", "yup", "betul", "benar", "bener", "aman", "boleh", "setuju", "ok", "oke",
         "okay", "mau", "bisa", "ho oh", "nggih", "enggih", "muhun", "iyo", "yo", "he eh"}

@@ -25,6 +25,7 @@ from tepsa.db import utcnow
 from tepsa.intake.models import InboundMessage, Intake, TimelineEvent
 from tepsa.intake.service import IncomingMessage, apply_triage, open_intake, open_intake_for, receive_message
 from tepsa.notify import service as outbox
+from tepsa.privacy.service import is_blocked, request_erasure
 from tepsa.texts import text
 from tepsa.vocab import urgency_label
 
@@ -151,7 +152,20 @@ def handle_whatsapp(session: Session, msg: IncomingMessage, idle_hours: int = 24
             return Reply(stored.reply_text or text("whatsapp", "thanks_more", lang, reference=intake.reference),
                          intake.id, intake.reference)
 
+    if is_blocked(session, phone):
+        # A number a supervisor blocked: kept and marked, never answered automatically.
+        intake = open_intake_for(session, "whatsapp", phone)
+        if intake is None:
+            intake = open_intake(session, "whatsapp", phone)
+            intake.status = "blocked"
+            session.add(intake)
+        received = receive_message(session, replace(msg, kind="blocked", intake_id=intake.id))
+        return _finish(session, received.message_id, Reply("", intake.id, intake.reference))
+
     command = command_of(msg.body) if msg.body and msg.lat is None and not msg.num_media else None
+    if command == "erase":
+        request_erasure(session, phone)
+        return Reply(text("whatsapp", "erase_requested", lang), None, None)
     if command in ("status", "stop"):
         intake = _latest_intake(session, phone)
         if intake is None:

@@ -50,6 +50,8 @@ class Intake(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
     last_message_at: datetime = Field(default_factory=utcnow)
+    anonymised_at: datetime | None = None
+    """Set by retention: raw messages deleted, the reporter's number and exact place removed."""
 
 
 class InboundMessage(SQLModel, table=True):
