@@ -164,6 +164,12 @@ def test_accept_by_the_offered_worker_and_a_stranger_is_refused(client, engine, 
 
     tg(client, button_update(1001, f"acc:{assignment_id}"))
     assert assignments(engine)[0][1] == "accepted"
+    with Session(engine) as s:
+        from tepsa.audit.models import AuditEvent
+
+        audit = s.exec(select(AuditEvent).where(AuditEvent.action == "offer_accepted")).one()
+        assert audit.actor.startswith("worker:") and audit.detail["before"] == {"status": "offered"}
+        assert audit.detail["after"] == {"status": "accepted"}
     tg(client, button_update(1001, f"acc:{assignment_id}"))  # pressed twice
     assert "sudah" in fake_telegram.sent("answerCallbackQuery")[-1].params.get("text", "")
     assert len(fake_telegram.sent("answerCallbackQuery")) == 3  # every press answered

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from tepsa.assignment.models import ACTIVE_ASSIGNMENT_STATES, Assignment, Deadline, Worker
 from tepsa.assignment.service import area_label, escalate
+from tepsa.audit.service import record
 from tepsa.db import utcnow
 from tepsa.intake.models import Intake, TimelineEvent
 from tepsa.notify import service as outbox
@@ -57,6 +58,12 @@ def _owned(session: Session, assignment_id: int, chat_id: int | str) -> tuple[As
     return assignment, session.get(Intake, assignment.intake_id), None
 
 
+def _audit(session: Session, assignment: Assignment, action: str, before: str | None, after: str | None) -> None:
+    record(session, actor=f"worker:{assignment.worker_id}", role="worker", address="telegram", action=action,
+           intake_id=assignment.intake_id, detail={"assignment_id": assignment.id,
+                                                   "before": {"status": before}, "after": {"status": after}})
+
+
 def _already(assignment: Assignment, intake: Intake) -> Outcome:
     return Outcome(text("telegram", "already", reference=intake.reference,
                         status=text("telegram", f"status_{assignment.status}")), ok=False,
@@ -77,6 +84,7 @@ def accept(session: Session, assignment_id: int, chat_id: int | str) -> Outcome:
         return refused
     if assignment.status != "offered":
         return _already(assignment, intake)
+    _audit(session, assignment, "offer_accepted", assignment.status, "accepted")
     assignment.status, assignment.responded_at, assignment.updated_at = "accepted", utcnow(), utcnow()
     session.add(assignment)
     for deadline in session.exec(select(Deadline).where(Deadline.assignment_id == assignment.id,
@@ -112,6 +120,7 @@ def decline(session: Session, assignment_id: int, chat_id: int | str, reason: st
     if assignment.status != "offered":
         return _already(assignment, intake)
     reason = reason if reason in DECLINE_REASONS else "lain"
+    _audit(session, assignment, "offer_declined", assignment.status, "declined")
     escalate(session, assignment, "declined", reason)
     log.info("worker: declined", extra={"intake_id": intake.id, "assignment_id": assignment.id})
     return Outcome(text("telegram", "declined", reference=intake.reference,
@@ -125,6 +134,7 @@ def report_progress(session: Session, assignment_id: int, chat_id: int | str, st
         return refused
     if assignment.status != "accepted" or step not in PROGRESS_STEPS:
         return _already(assignment, intake)
+    _audit(session, assignment, "progress_" + step, assignment.progress or assignment.status, step)
     assignment.progress, assignment.updated_at = step, utcnow()
     session.add(TimelineEvent(intake_id=intake.id, kind="progress", actor=f"worker:{assignment.worker_id}",
                               data={"assignment_id": assignment.id, "step": step}))

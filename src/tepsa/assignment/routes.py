@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from tepsa.assignment.actions import read_detail_token
 from tepsa.assignment.models import ACTIVE_ASSIGNMENT_STATES, Assignment
 from tepsa.assignment.service import area_label
+from tepsa.audit.service import record
 from tepsa.intake.models import InboundMessage, Intake
 from tepsa.vocab import category_label, urgency_label
 
@@ -23,6 +24,9 @@ def _page(session: Session, assignment_id: int, worker_id: int) -> str | None:
     if assignment is None or assignment.worker_id != worker_id or assignment.status not in ACTIVE_ASSIGNMENT_STATES:
         return None
     intake = session.get(Intake, assignment.intake_id)
+    record(session, actor=f"worker:{worker_id}", role="worker", address="link", action="read_intake",
+           intake_id=intake.id, detail={"assignment_id": assignment_id})
+    session.commit()
     messages = session.exec(select(InboundMessage).where(InboundMessage.intake_id == intake.id,
                                                          InboundMessage.kind == "report")
                             .order_by(col(InboundMessage.id))).all()
