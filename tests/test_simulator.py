@@ -35,3 +35,17 @@ def test_a_simulator_with_the_wrong_token_is_refused(client, engine):
     assert err.value.response.status_code == 403
     with Session(engine) as s:
         assert s.exec(select(Intake)).first() is None
+
+
+def test_a_call_through_the_simulator_hears_its_reference(client, engine):
+    sim = Simulator(PUBLIC_URL, TWILIO_TOKEN, phone="+6281200000556", client=client)
+    menu = sim.call()
+    assert menu.gather_action and menu.said
+    prompt = sim.answer(menu, digits="2")
+    assert prompt.gather_action and prompt.gather_input == "speech"
+    done = sim.answer(prompt, speech="anak tetangga saya dipukuli bapaknya sekarang di kecamatan padang utara kota padang")
+    with Session(engine) as s:
+        intake = s.exec(select(Intake)).one()
+    assert intake.kabkota_kode == "13.71" and intake.channel == "voice"
+    assert len(done.said) >= 2
+    sim.hang_up(90)

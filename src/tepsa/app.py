@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from tepsa import __version__
 from tepsa.api.health import router as health_router
 from tepsa.audit.routes import router as audit_router
+from tepsa.console.routes import router as console_router
 from tepsa.privacy.routes import router as privacy_router
 from tepsa.auth.routes import router as auth_router
 from tepsa.auth.service import ensure_secret_key
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(intake_router)
     app.include_router(audit_router)
     app.include_router(privacy_router)
+    app.include_router(console_router)
     app.include_router(triage_router)
     for router in (whatsapp_router, voice_router):
         app.include_router(router, dependencies=[Depends(public("Twilio signature checked"))])
@@ -138,7 +140,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "<body style='font-family:sans-serif;max-width:40rem;margin:3rem auto'>"
             "<h1>TepSA 1500-771</h1><p>Layanan penerimaan, triase dan penugasan laporan perlindungan anak.</p>"
             "<p>Intake, triage and assignment service for the child hotline.</p>"
-            "<ul><li><a href='/docs'>API (OpenAPI)</a></li><li><a href='/readyz'>Status</a></li></ul></body></html>"
+            "<ul><li><a href='/masuk'>Masuk / Sign in</a> (simulator)</li><li><a href='/docs'>API (OpenAPI)</a></li>"
+            "<li><a href='/readyz'>Status</a></li></ul></body></html>"
         )
 
     return app

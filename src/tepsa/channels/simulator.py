@@ -81,7 +81,8 @@ class Simulator:
                 step.dial = (el.text or "").strip() or "operator"
             elif el.tag == "Hangup":
                 step.hangup = True
-            elif el.tag == "Redirect" and el.text and depth < 5:
+            elif el.tag == "Redirect" and el.text and depth < 5 and step.gather_action is None:
+                # After a Gather, Twilio redirects only when the caller gave no input: not followed here.
                 nxt = self._step(self._post(el.text.strip(), self._call_params()), depth + 1)
                 nxt.said[:0] = step.said
                 return nxt
@@ -111,3 +112,70 @@ class Simulator:
 
     def hang_up(self, duration_s: int = 60) -> None:
         self._post("/webhooks/twilio/status", self._call_params(CallStatus="completed", CallDuration=str(duration_s)))
+
+
+class AsyncSimulator:
+    """The same simulator for async callers: the console's simulator page posts to its own app in-process."""
+
+    def __init__(self, base_url: str, auth_token: str, client: httpx.AsyncClient, phone: str = "+6281200000001",
+                 call_sid: str | None = None):
+        self._sync = Simulator(base_url, auth_token, phone=phone, client=httpx.Client())
+        self._sync.call_sid = call_sid
+        self.http = client
+
+    @property
+    def call_sid(self) -> str | None:
+        return self._sync.call_sid
+
+    async def _post(self, url: str, params: dict[str, str]) -> str:
+        base = self._sync.base
+        absolute = url if url.startswith("http") else urljoin(base + "/", url.lstrip("/"))
+        signature = self._sync.validator.compute_signature(absolute, params)
+        response = await self.http.post(absolute, data=params, headers={"X-Twilio-Signature": signature})
+        response.raise_for_status()
+        return response.text
+
+    async def whatsapp(self, body: str = "", lat: float | None = None, lon: float | None = None) -> list[str]:
+        params = {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32,
+                  "From": f"whatsapp:{self._sync.phone}", "To": self._sync.hotline_whatsapp, "Body": body,
+                  "NumMedia": "0"}
+        if lat is not None and lon is not None:
+            params.update(Latitude=str(lat), Longitude=str(lon))
+        root = ET.fromstring(await self._post("/webhooks/twilio/whatsapp", params))
+        return [(m.text or "").strip() for m in root.iter("Message")]
+
+    async def _step(self, twiml: str, depth: int = 0) -> VoiceStep:
+        root = ET.fromstring(twiml)
+        step = VoiceStep()
+        for el in root.iter():
+            if el.tag == "Say" and el.text:
+                step.said.append(el.text.strip())
+            elif el.tag == "Gather":
+                step.gather_action, step.gather_input = el.get("action"), el.get("input")
+            elif el.tag == "Enqueue":
+                step.enqueued, step.enqueue_action = (el.text or "").strip(), el.get("action")
+            elif el.tag == "Dial":
+                step.dial = (el.text or "").strip() or "operator"
+            elif el.tag == "Hangup":
+                step.hangup = True
+            elif el.tag == "Redirect" and el.text and depth < 5 and step.gather_action is None:
+                nxt = await self._step(await self._post(el.text.strip(), self._sync._call_params()), depth + 1)
+                nxt.said[:0] = step.said
+                return nxt
+        return step
+
+    async def call(self) -> VoiceStep:
+        self._sync.call_sid = "CA" + secrets.token_hex(16)
+        return await self._step(await self._post("/webhooks/twilio/voice",
+                                                 self._sync._call_params(CallStatus="ringing")))
+
+    async def answer(self, action: str, digits: str | None = None, speech: str | None = None) -> VoiceStep:
+        extra = {}
+        if digits:
+            extra["Digits"] = digits
+        if speech:
+            extra.update(SpeechResult=speech, Confidence="0.9")
+        return await self._step(await self._post(action, self._sync._call_params(**extra)))
+
+    async def leave_queue(self, action: str) -> VoiceStep:
+        return await self._step(await self._post(action, self._sync._call_params(QueueResult="leave", QueueTime="60")))
