@@ -42,7 +42,7 @@ def test_a_call_through_the_simulator_hears_its_reference(client, engine):
     menu = sim.call()
     assert menu.gather_action and menu.said
     prompt = sim.answer(menu, digits="2")
-    assert prompt.gather_action and prompt.gather_input == "speech"
+    assert prompt.gather_action and "speech" in prompt.gather_input
     done = sim.answer(prompt, speech="anak tetangga saya dipukuli bapaknya sekarang di kecamatan padang utara kota padang")
     with Session(engine) as s:
         intake = s.exec(select(Intake)).one()
