@@ -328,3 +328,177 @@ def test_long_neighbouring_message_does_not_date_old_abuse():
                 "anak sy sudah sy jemput pulang kemarin dan sekarang di rumah sama sy, ustaznya masih mengajar"])
     assert r.urgency != "darurat"
     assert r.category == "kejahatan_seksual"
+
+
+# Round 2026.11.24-3: new wording for the same situations (written for these tests, not taken from a report set)
+ROUND3 = [
+    ('tinggi', None, 'kak aku cewek 14 th, om aku suka maksa aku nemenin dia di kamar kalo tante kerja, aku takut'),
+    ('tinggi', None, 'anak tetangga umur 9 tahun kelihatan ketakutan tiap bapaknya pulang, badannya banyak luka'),
+    ('tinggi', 'pornografi', 'aku 15 th, pacarku bilang kalo aku gak mau kirim foto lagi videonya mau disebar ke grup kelas'),
+    ('tinggi', 'kejahatan_seksual', 'anak sy 10 th dicabuli tetangga seminggu lalu, baru cerita tadi pagi'),
+    ('darurat', 'kejahatan_seksual', 'adik aku 13 th digituin sama pacarnya semalem di kosan, dia nangis terus'),
+    ('tinggi', 'kejahatan_seksual', 'ponakan sy 11 th sering dicabuli kakeknya, terakhir minggu kemarin, kakeknya masih serumah'),
+    ('darurat', 'kejahatan_seksual', 'sy satpam penginapan, tadi ada bapak2 check in sama anak sekolah kira2 14 th, sekarang di kamar'),
+    ('tinggi', 'eksploitasi', 'tiap sore ada bocah kecil disuruh minta minta di lampu merah sama ibu ibu yang nunggu di warung'),
+    ('tinggi', 'penelantaran', 'dua anak tetangga umur 7 dan 9 tinggal berdua saja di rumah, ibunya pergi sudah seminggu'),
+    ('tinggi', 'penelantaran', 'ada anak kira2 11 th tiap malam tidur di emperan ruko, katanya bapaknya sudah tidak urus'),
+    ('tinggi', 'abh', 'ponakan sy 16 th ditangkap polisi semalam katanya ikut tawuran, sekarang di polsek'),
+    ('tinggi', 'abh', 'aku 17 th dapat surat panggilan dari polres sebagai terlapor kasus pencemaran nama baik'),
+    ('tinggi', 'kejahatan_seksual', 'guru itu sudah dilaporkan ke polisi karena mencabuli murid kelas 5'),
+    ('darurat', 'situasi_darurat', 'ada baku tembak di kampung, dua anak kecil sampai di gereja sendirian, orang tuanya tidak tahu dimana'),
+    ('tinggi', 'situasi_darurat', 'pasca banjir bandang anak 6 th kehilangan kedua orang tua, sekarang diasuh bibinya di posko'),
+    ('sedang', 'stigmatisasi', 'anak sy dipanggil anak gila sama teman sekelas karena bapaknya sakit jiwa'),
+    ('tinggi', 'eksploitasi', 'anak2 umur 12 th kerja di tambang pasir di sungai, minggu lalu satu hampir tenggelam'),
+    ('darurat', None, 'tolong ada anak kecil hanyut di sungai dekat jembatan barusan'),
+    ('tinggi', 'napza', 'anak sy 15 th kemarin mabuk sampai pingsan, sekarang sudah sadar, dia sering minum tuak'),
+    ('sedang', 'psikososial', 'aku stres banget sama tugas sekolah tapi aku gak kepikiran bunuh diri kok kak'),
+    ('rendah', None, 'selamat pagi, ini ibu dari klien kasus no 2231, kursi roda anak sy sudah diterima, terima kasih banyak'),
+    ('darurat', 'perdagangan', 'anak saya 5 th hilang di alun alun, kata orang dibawa seorang laki laki naik motor'),
+    ('sedang', 'penelantaran', 'anak 8 th tidak sekolah, ortunya kerja di tambang, anaknya dititipkan ke nenek yang sudah tua'),
+    ('sedang', 'perilaku_menyimpang', 'anak sy 14 th kecanduan judi online, kalau dilarang dia ngamuk banting pintu'),
+    ('tinggi', 'kekerasan_fisik_psikis', 'anak tetangga sering dilempar piring sama ibunya, kepalanya pernah benjol'),
+    ('tinggi', 'kekerasan_fisik_psikis', 'adikku 10 th sering dijedotin kepalanya ke tembok sama bapak tiri'),
+    ('tinggi', 'kekerasan_fisik_psikis', 'anak sy dicakar dan digigit sama pengasuhnya, badannya penuh bekas'),
+    ('tinggi', 'kekerasan_fisik_psikis', 'my nephew is 8, his stepfather hits him with a belt almost every day'),
+    ('tinggi', 'kejahatan_seksual', 'anak sy 7 th cerita kalau penjaga sekolah suka cium cium dia dan pegang dadanya'),
+    ('tinggi', 'kejahatan_seksual', 'my 12 year old daughter was sexually assaulted by her tutor last month'),
+    ('tinggi', 'kejahatan_seksual', 'anak sy 14 th disuruh oral sama kakak kelasnya bulan lalu'),
+    ('tinggi', 'eksploitasi', 'anak 13 th disuruh jadi kernet bus sama pamannya dari subuh sampe malam, gak sekolah'),
+    ('tinggi', 'eksploitasi', 'ada anak gadis 15 th dijadikan ladies di cafe dekat pelabuhan, disuruh temani tamu'),
+    ('tinggi', 'perdagangan', 'keponakan sy 16 th dibawa orang ke batam katanya kerja di restoran, sekarang disuruh melayani tamu'),
+    ('darurat', 'perdagangan', 'anak sy 15 th dibawa kabur pria yg dikenal di facebook, sudah 2 hari hp nya tidak aktif'),
+    ('tinggi', 'napza', 'anak sy 14 th ketahuan nyabu sama teman2 nya di bengkel'),
+    ('tinggi', 'napza', 'murid sy kelas 8 sering ngisap lem di belakang sekolah'),
+    ('tinggi', 'pornografi', 'ada akun yang nyebarin foto bugil siswi SMP di grup telegram'),
+    ('tinggi', 'pornografi', 'adikku 13 th diancam cowok kenalan game, kalau gak kirim foto telanjang dia sebar fotonya'),
+    ('darurat', 'kekerasan_fisik_psikis', 'tolong tetangga sy lagi nyiksa anaknya, anaknya jerit jerit dari tadi'),
+    ('darurat', 'kekerasan_fisik_psikis', 'aku 12 th, bapak lagi mabuk dan mukulin aku, aku ngumpet di kamar mandi'),
+    ('darurat', 'psikososial', 'kak aku udah gak kuat, malam ini aku mau loncat dari jembatan'),
+    ('darurat', None, 'adik aku 4 th ditinggal sendirian di rumah dari pagi, ibunya gak pulang pulang'),
+    ('darurat', 'penelantaran', 'ada bayi ditaruh di depan masjid dalam kardus, masih merah'),
+    ('sedang', 'penelantaran', 'anak tetangga umur 10 sering gak mandi, bajunya kotor, gak disekolahin sama ortunya'),
+    ('sedang', 'disabilitas', 'anak sy 6 th tuna rungu, butuh alat bantu dengar'),
+    ('sedang', 'hiv_aids', 'anak asuh kami 9 th positif HIV butuh pendampingan minum obat'),
+    ('sedang', 'stigmatisasi', 'anak sy dikucilkan di sekolah karena bapaknya napi narkoba'),
+    ('sedang', 'perilaku_menyimpang', 'anak sy 15 th sering bolos dan ikut balap liar tiap malam minggu'),
+    ('tinggi', 'abh', 'anak sy 16 th diciduk polisi waktu ikut demo, masih ditahan di polres'),
+    ('darurat', 'abh', 'anak sy 15 th ditahan di polsek campur sama tahanan dewasa'),
+    ('darurat', 'kejahatan_seksual', 'anak sy 12 th mau dinikahkan besok sama duda 45 th'),
+    ('rendah', 'informasi', 'selamat siang, layanan ini buka jam berapa ya?'),
+    ('rendah', 'layanan_lain', 'mau tanya cara bikin akta kelahiran untuk anak yang lahir di rumah'),
+    ('tinggi', 'penelantaran', 'anak 8 th tinggal sendiri di gubuk, ibunya jadi TKW, bapaknya entah kemana'),
+    ('darurat', 'situasi_darurat', 'tolong rumah kami kebakaran, anak saya 6 th masih di dalam'),
+    ('tinggi', 'kekerasan_fisik_psikis', 'anak sy dikeroyok teman2 sekolahnya sampai memar, sekarang tidak mau sekolah'),
+    ('darurat', 'kekerasan_fisik_psikis', 'aku 13 th, tadi dipukul pakai besi sama kakak, kepalaku berdarah terus'),
+    ('tinggi', 'kekerasan_fisik_psikis', 'bocah tonggoku umur 7 taun saben dino digebuki mbokne nganggo sapu'),
+    ('tinggi', 'kekerasan_fisik_psikis', 'budak tatangga umur 8 taun sok dipeupeuh ku bapana'),
+    ('tinggi', 'kekerasan_fisik_psikis', 'ana anak 9 taon dong pukul deng kayu tiap hari'),
+    ('darurat', 'kekerasan_fisik_psikis', 'tulung mas bocah cilik lagi diantemi bapake saiki, nangis njerit jerit'),
+    ('tinggi', 'kejahatan_seksual', 'anakku wedok 11 taun digrayangi pakdhe ne wingi sasi'),
+    ('tinggi', 'kejahatan_seksual', 'ank sy 13th dilecehin guru les nya, dipegang2 dadanya'),
+    ('tinggi', 'kejahatan_seksual', 'adek aku dicabulin ama tetangga sebelah minggu lalu'),
+    ('darurat', 'kejahatan_seksual', 'kak aku diperkosa pacarku td mlm di kosannya, aku 16'),
+    ('tinggi', 'penelantaran', 'ado budak umua 9 taun tingga surang di rumah, amak apaknyo marantau'),
+    ('tinggi', 'eksploitasi', 'anak2 umur 10an disuruh bosnya mulung sampah dari subuh, uangnya dipotong'),
+    ('tinggi', 'eksploitasi', 'ada anak 12 th jadi buruh di perkebunan sawit, gak sekolah'),
+    ('darurat', 'perdagangan', 'tolong ponakan sy 14 th diculik om2 pake mobil avanza tadi sore'),
+    ('tinggi', 'napza', 'anak sy 15 th sering nge-lem sama teman2nya di kolong jembatan'),
+    ('tinggi', 'napza', 'anakku 14 taun kecanduan obat tramadol'),
+    ('darurat', 'psikososial', 'aku pengen mati aja kak, aku udh beli racun tikus'),
+    ('tinggi', 'psikososial', 'aku sering ngiris tangan pake cutter kak'),
+    ('sedang', 'psikososial', 'aku sedih terus semenjak papa meninggal, gak mau ngapa2in'),
+    ('tinggi', 'perilaku_menyimpang', 'anak sy 15 th ikut geng motor, sering bawa sajam'),
+    ('darurat', 'perilaku_menyimpang', 'anak sy 14 th kabur dr rumah sejak kemarin, hp nya mati, gk ada kabar'),
+    ('tinggi', 'kekerasan_fisik_psikis', 'my neighbour burns her son with cigarettes when he cries'),
+    ('darurat', None, 'please help, a man is beating a small child in the street right now'),
+    ('tinggi', 'eksploitasi', 'a 13 year old girl is working as a maid for a family here, she is not paid and does not go to school'),
+    ('tinggi', 'kekerasan_fisik_psikis', 'anak sy sering dipukulin pake gesper sama bapaknya kalo nilai jelek'),
+    ('sedang', 'kekerasan_fisik_psikis', 'anak sy dibully temen2nya di grup wa, dikatain gendut'),
+    ('tinggi', 'kekerasan_fisik_psikis', 'anak tetangga sering disulut rokok sama ayah tirinya'),
+]
+
+
+@pytest.mark.parametrize("urgency,category,text", ROUND3)
+def test_round3_wording(urgency, category, text):
+    r = triage([text])
+    assert r.urgency == urgency, r.reasons
+    if category is not None:
+        assert r.category == category, r.reasons
+
+
+def test_unrecognised_harm_is_reviewed_at_tinggi():
+    # a specific child with fear or force in wording no rule knows: never a plain question
+    r = triage(["kak aku cewek 14 th, om aku suka maksa aku nemenin dia di kamar kalo tante kerja, aku takut"])
+    assert r.urgency in ("tinggi", "darurat") and r.needs_review
+    r = triage(["mau tanya, anak sy 12 th bantu jaga warung, bukan dipaksa. apa itu termasuk eksploitasi? takut salah"])
+    assert r.urgency == "rendah"
+
+
+def test_refusal_in_a_condition_is_not_a_negation():
+    r = triage(["aku 15 th, dia bilang kalo aku gak mau kirim foto lagi videonya mau disebar"])
+    assert r.category == "pornografi"
+
+
+def test_sexual_assault_older_than_72_hours_is_not_darurat():
+    assert triage(["anak sy 9 th dicabuli guru ngajinya 5 hari lalu"]).urgency == "tinggi"
+    assert triage(["anak sy 9 th dicabuli guru ngajinya 2 hari lalu"]).urgency == "darurat"
+    assert triage(["ponakan sy 12 th disetubuhi bapaknya, terakhir bulan kemarin"]).urgency == "tinggi"
+
+
+# Round 2026.11.24-3: the guide's darurat signs and everyday sedang/rendah requests in fresh wording
+ROUND3_SIGNS = [
+    ('darurat', None, 'kak tolong bapak aku lagi ngamuk, adikku dicekik, aku di kamar'),
+    ('darurat', None, 'tetangga sy skrg lagi gebukin anaknya pake sapu, anaknya teriak2'),
+    ('darurat', None, 'aku 14 th, ayah tiri bilang nanti malam aku mau dihajar lagi kalo ibu gak pulang, aku takut'),
+    ('darurat', None, 'adik aku 11 th diperkosa sepupu kemarin malam, belum dibawa ke dokter'),
+    ('darurat', None, 'anak sy 13 th dari kemarin pagi gak pulang, temennya bilang dibawa cowok yang baru dikenal di tiktok'),
+    ('darurat', None, 'ponakan sy 15 th lagi di pelabuhan mau dibawa ke malaysia sama agen malam ini'),
+    ('darurat', None, 'aku udah nelen 15 butir obat tidur kak, pusing banget'),
+    ('darurat', None, 'aku mau gantung diri malam ini, talinya udah ada'),
+    ('darurat', None, 'anak tetangga 6 th dipukul bapaknya sampai kepalanya bocor, darahnya banyak, tadi siang'),
+    ('darurat', None, 'anak 7 th di kontrakan sebelah sudah 3 hari gak dikasih makan, lemas banget'),
+    ('darurat', None, 'ada balita umur 2 th sendirian di rumah dari pagi, ibunya pergi gak balik balik'),
+    ('darurat', None, 'anak 10 th dikurung di gudang sama majikan ibunya, gak boleh keluar'),
+    ('darurat', None, 'banjir bandang, ada anak 5 th terseret arus, orang tuanya belum ketemu'),
+    ('darurat', None, 'anak sy 16 th ditahan di polres satu sel sama orang dewasa'),
+    ('darurat', None, 'anak sy 9 th hilang sejak tadi pagi di pasar, sudah dicari gak ketemu'),
+    ('darurat', None, 'adik aku 12 th barusan dilecehkan sopir angkot, dia nangis di rumah'),
+    ('darurat', None, 'aku 15 th, pacarku maksa aku berhubungan badan tadi malam di rumahnya'),
+    ('darurat', None, 'anak sy 4 th demam tinggi dan kejang kejang sekarang, gak ada kendaraan'),
+    ('darurat', None, 'there is a 6 year old locked in a room alone since yesterday, parents are gone'),
+    ('darurat', None, 'my daughter 13 was raped last night by a neighbour'),
+    ('darurat', None, 'tolong pak anak sy diculik mantan suami sy tadi siang, dibawa ke luar kota'),
+    ('darurat', None, 'aku kabur dari rumah karena dipukuli ibu, sekarang aku di terminal, gak berani pulang malam ini'),
+    ('darurat', None, 'kak aku lagi di kamar mandi sekolah, aku udah nyilet tangan, darahnya gak berhenti'),
+    ('darurat', None, 'anak tetangga 8 th dirantai di belakang rumah sama bapaknya'),
+    ('darurat', None, 'ada bayi ditinggal di pos ronda dalam kardus, masih ada tali pusatnya'),
+    ('tinggi', None, 'anak sy 8 th sering dipukul bapaknya kalau mabuk, terakhir minggu lalu'),
+    ('tinggi', None, 'murid sy 10 th cerita sering dipegang2 kemaluannya sama kakeknya, kakeknya tinggal serumah'),
+    ('tinggi', None, 'anak sy 15 th ketahuan ngelem di rumah temannya tiap malam minggu'),
+    ('tinggi', None, 'anak sy 16 th kerja di kapal ikan, gak dibayar, pulang tiap 2 minggu'),
+    ('rendah', 'informasi', 'selamat pagi, kami dari sekolah mau mengundang petugas untuk sosialisasi perlindungan anak, caranya gimana?'),
+    ('rendah', 'informasi', 'mau tanya, kalau mau lapor kasus kekerasan anak harus bawa apa aja ya?'),
+    ('rendah', 'informasi', 'kak, nomor ini bisa ditelpon dari luar negeri gak?'),
+    ('rendah', 'layanan_lain', 'anak sy belum punya kartu identitas anak, ngurusnya di mana ya'),
+    ('rendah', 'pengasuhan', 'mau tanya syarat jadi orang tua asuh gimana ya'),
+    ('rendah', None, 'terima kasih bu, anak saya sudah dapat pendampingan psikolog kemarin, sudah membaik'),
+    ('sedang', 'disabilitas', 'anak sy 8 th cerebral palsy, butuh kursi roda, ada bantuan gak'),
+    ('sedang', 'psikososial', 'aku kesepian banget kak, gak punya temen di sekolah baru'),
+    ('sedang', 'penelantaran', 'anak tetangga umur 9 sering dititip ke warung sampai malam, kotor dan kurus, ibunya kerja'),
+    ('sedang', 'perilaku_menyimpang', 'anak saya 14 th ketahuan pacaran dan sering bolos'),
+    ('sedang', 'stigmatisasi', 'anak sy dijauhi teman2nya karena ibunya positif HIV, padahal anak sy negatif'),
+    ('sedang', 'minoritas_terisolasi', 'anak2 di kampung adat kami gak punya akta dan sekolah jauh sekali'),
+    ('sedang', 'hiv_aids', 'anak asuh kami 12 th ODHA, sering lupa minum ARV'),
+    ('sedang', 'kekerasan_fisik_psikis', 'anak sy diejek teman sekelas tiap hari karena gendut, sekarang gak mau sekolah'),
+    ('sedang', 'layanan_lain', 'anak sy sakit leukemia butuh biaya berobat, kami tidak mampu'),
+    ('rendah', 'bukan_kasus', 'p'),
+    ('rendah', 'bukan_kasus', 'halo'),
+]
+
+
+@pytest.mark.parametrize("urgency,category,text", ROUND3_SIGNS)
+def test_round3_guide_signs(urgency, category, text):
+    r = triage([text])
+    assert r.urgency == urgency, r.reasons
+    if category is not None:
+        assert r.category == category, r.reasons

@@ -221,6 +221,15 @@ def _triage(messages: list[str], location_pin: dict | None) -> TriageResult:
             fb = [rid for rid, r in active.items() if r.fallback]
             for rid in fb:
                 cats.update(active[rid].categories)
+        # a specific child with harm, fear or danger words that no rule recognises (new wording):
+        # an operator must read it soon, so at least tinggi (the guide: when unsure, the higher level)
+        unrecognised = [rid for rid, r in active.items() if r.effect == "unrecognised"]
+        if unrecognised and not (cats - {"informasi"}):
+            cats = {"informasi"}
+            needs_review = True
+            default_level = "tinggi"
+            reasons.append({"rule": unrecognised[0], "effect": "category:informasi;urgency>=tinggi;review",
+                            "matched": _texts(fired[unrecognised[0]])})
         if not cats:
             has_child = any(w in CHILD_WORDS for w in toks.words)
             if has_child and len(toks) >= 6:
@@ -238,7 +247,7 @@ def _triage(messages: list[str], location_pin: dict | None) -> TriageResult:
         now = False
         recent_sexual = False
         for rid, rule in active.items():
-            if rule.effect in ("deescalate", "followup"):
+            if rule.effect in ("deescalate", "followup", "unrecognised"):
                 continue
             if rule.fallback and not (set(rule.categories) & cats):
                 continue

@@ -32,9 +32,13 @@ NEG_FILLERS = {"pernah", "ada", "sampai", "sempat", "lagi", "juga", "jadi", "mau
                # "tidak ada niat bunuh diri", "tidak ingin menyakiti diri", "nda dapa pukul" (mdo passive),
                # "tidak memakai narkoba", "tidak ada tanda tanda kekerasan"
                "ingin", "niat", "keinginan", "pernyataan", "tanda", "dapa", "memakai", "pakai", "pake",
-               "menggunakan", "mengonsumsi", "terlihat", "tampak", "ditemukan", "kelihatan", "untuk", "any", "mention", "of"}
+               "menggunakan", "mengonsumsi", "terlihat", "tampak", "ditemukan", "kelihatan", "untuk", "any", "mention", "of",
+               # "tidak kepikiran nyakitin diri", "tidak terpikir bunuh diri"
+               "kepikiran", "terpikir", "kepikir", "berpikir", "berpikiran"}
 NEG_MAX_FILLERS = 3  # "tidak ada pernyataan ingin menyakiti diri": negation + up to three fillers
 # habit or condition words: "biasanya sudah pulang" says nothing about tonight
+# "kalau tidak mau, fotonya disebar": a refusal in a condition, not a negation of the threat after it
+CONDITION_WORDS = {"kalau", "jika", "kalo", "klo", "kl", "bila", "apabila"}
 HABIT_WORDS = {"biasanya", "biasa", "kadang", "kadangkadang", "kalau", "jika", "seharusnya", "harusnya", "semoga"}
 FUZZY_MIN = 7    # only words this long are matched with one typo
 
@@ -225,6 +229,9 @@ class RuleSet:
         for _ in range(NEG_MAX_FILLERS + 1):
             w = words[j]
             if w in self.negators or w in extra:
+                # "kalau tidak mau ... disebar": the negation belongs to the condition ("mau"), not the phrase
+                if j + 1 < start and words[j + 1] == "mau" and j >= 1 and words[j - 1] in CONDITION_WORDS:
+                    return False
                 return True
             if w not in NEG_FILLERS or j < 1 or clause[j - 1] != clause[start]:
                 return False
