@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 
 from tepsa import __version__
 from tepsa.api.health import router as health_router
@@ -108,6 +108,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, https=settings.public_base.startswith("https://"))
     app.add_middleware(BodySizeLimit)
     app.add_middleware(AccessLogMiddleware)
+
+    @app.exception_handler(DataError)
+    async def unstorable_input(_request: Request, exc: Exception) -> JSONResponse:
+        # e.g. a NUL byte, which PostgreSQL text cannot hold: the input is at fault, not the database.
+        return JSONResponse({"detail": "input contains characters that cannot be stored"}, status_code=400)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(DBAPIError)

@@ -45,6 +45,7 @@ def create_user(session: Session, username: str, role: str, password: str) -> Us
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
+    username = username.replace("\x00", "")  # PostgreSQL text cannot hold NUL; no username has one
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None or not user.active:
         try:

@@ -23,7 +23,8 @@ def _number(raw: str) -> str:
     try:
         return to_e164(raw)
     except InvalidPhone:
-        raise HTTPException(422, "not a phone number") from None
+        raise HTTPException(422, [{"loc": ["body", "number"], "msg": "not a phone number",
+                                   "type": "value_error"}]) from None
 
 
 @router.post("", status_code=204)
