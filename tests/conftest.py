@@ -19,6 +19,30 @@ from tepsa.db import make_engine
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.twilio_rest import FakeTwilioRest
 
+# Every log line the whole suite produces, as the service would write it (tests/test_zz_logs.py
+# searches it for the fixtures' numbers and words once every other test has run).
+import logging  # noqa: E402
+
+from tepsa.logs import SafeJsonFormatter  # noqa: E402
+
+
+class _SuiteLog(logging.Handler):
+    lines: list[str] = []
+    raw: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            _SuiteLog.lines.append(self.format(record))
+            _SuiteLog.raw.append(record.getMessage())
+        except Exception:  # a broken record must not break the suite
+            pass
+
+
+SUITE_LOG = _SuiteLog(level=logging.DEBUG)
+SUITE_LOG.setFormatter(SafeJsonFormatter())
+logging.getLogger().addHandler(SUITE_LOG)
+logging.getLogger().setLevel(logging.INFO)
+
 # Personal data is encrypted at rest; the tests use a throwaway key.
 from tepsa import crypto  # noqa: E402
 

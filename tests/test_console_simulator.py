@@ -64,3 +64,21 @@ def test_the_ivr_in_the_simulator(signed_in, engine):
     assert r.status_code == 200 and "antrean" in r.text
     with Session(engine) as s:
         assert s.exec(select(Intake)).one().urgency == "darurat"
+
+
+def test_the_audit_page_is_for_supervisors(client, engine):
+    with Session(engine) as s:
+        create_user(s, "spv-audit", "supervisor", "kata-sandi-audit")
+        create_user(s, "op-audit", "operator", "kata-sandi-audit")
+        s.commit()
+
+    def sign_in(name):
+        page = client.get("/masuk")
+        client.post("/masuk", data={"username": name, "password": "kata-sandi-audit", "csrf": _csrf(page.text)},
+                    follow_redirects=False)
+
+    sign_in("op-audit")
+    assert client.get("/audit").status_code == 403
+    sign_in("spv-audit")
+    page = client.get("/audit")
+    assert page.status_code == 200 and "op-audit" in page.text and "sign_in" in page.text

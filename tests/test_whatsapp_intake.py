@@ -226,3 +226,17 @@ def test_worker_without_telegram_holds_the_offer_until_linked(client, engine, tm
     client.app.state.dispatcher_wake()
     sent = fake_telegram.wait_for("sendMessage", 1)
     assert [str(c.params["chat_id"]) for c in sent] == ["7009"]
+
+
+@pytest.mark.parametrize("body", [
+    "'; DROP TABLE intake; -- anak dipukul",
+    "anak\x00\x01\x07 dipukul\u202e\u200b 😭🙏 ز",
+    "Robert'); DELETE FROM inbound_message WHERE ('1'='1",
+])
+def test_hostile_text_is_stored_as_text(client, engine, body):
+    r = post_twilio(client, PATH, whatsapp_params(body, "SM" + str(abs(hash(body)))[:32].rjust(32, "0")))
+    assert r.status_code == 200
+    with Session(engine) as s:
+        stored = s.exec(select(InboundMessage)).one()
+        assert stored.body == body
+        assert len(list(s.exec(select(Intake)))) == 1

@@ -17,7 +17,7 @@ from tepsa.auth.deps import Principal, public
 from tepsa.auth.service import authenticate
 from tepsa.channels.simulator import AsyncSimulator
 from tepsa.console.session import (
-    ConsoleOperator, check_csrf, csrf_token, end_session, set_csrf_cookie, start_session,
+    ConsoleOperator, check_csrf, console_user, csrf_token, end_session, set_csrf_cookie, start_session,
 )
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -140,3 +140,23 @@ async def simulator_step(
     context["log"] = history[-MAX_LOG:]
     context["log_json"] = json.dumps(context["log"], ensure_ascii=False)
     return _render(request, "simulator.html", **context)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+async def audit_page(request: Request, user: Principal = Depends(console_user("supervisor"))) -> HTMLResponse:
+    from tepsa.audit.service import list_events
+
+    raw_id = request.query_params.get("intake_id", "").strip()
+    intake_id = int(raw_id) if raw_id.isdigit() and len(raw_id) < 10 else None
+    actor = request.query_params.get("actor", "").strip()[:64] or None
+
+    def run():
+        with Session(request.app.state.engine) as session:
+            items, total = list_events(session, intake_id, actor, 200, 0)
+            record(session, actor=user.username, role=user.role, address=request.client.host if request.client else None,
+                   action="read_audit", intake_id=intake_id, detail={"via": "console"})
+            session.commit()
+            return items, total
+
+    items, total = await run_in_threadpool(run)
+    return _render(request, "audit.html", user=user, items=items, total=total, intake_id=intake_id, actor=actor)
