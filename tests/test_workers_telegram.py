@@ -377,3 +377,30 @@ def test_webhook_checks_the_secret_and_handles_each_update_once(client, engine, 
     assert len([c for c in fake_telegram.sent("sendMessage") if "LIBUR" in c.params["text"]]) == 1
     assert client.post("/webhooks/telegram", content=b"{not json", headers=SECRET).status_code == 400
     assert client.post("/webhooks/telegram", json={"hello": 1}, headers=SECRET).status_code == 400
+
+
+def test_an_admin_creates_an_enrolment_link_in_the_console(client, engine, roster, fake_telegram):
+    from tepsa.auth.service import create_user
+
+    with Session(engine) as s:
+        create_user(s, "admin-link", "admin", "kata-sandi-admin")
+        create_user(s, "op-link", "operator", "kata-sandi-admin")
+        s.commit()
+
+    def sign_in(name):
+        page = client.get("/masuk")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        client.post("/masuk", data={"username": name, "password": "kata-sandi-admin", "csrf": csrf},
+                    follow_redirects=False)
+        return csrf
+
+    sign_in("op-link")
+    assert client.get("/admin/petugas").status_code == 403
+    csrf = sign_in("admin-link")
+    page = client.get("/admin/petugas", params={"q": "PKU"})
+    assert "PKU-1" in page.text and "SIAK-1" not in page.text
+    r = client.post("/admin/petugas/tautan", data={"csrf": csrf, "kode": "PKU-2"})
+    link = re.search(r'value="(https://t\.me/[^"]+)"', r.text).group(1)
+    tg(client, message_update(5551234, f"/start {link.rsplit('=', 1)[1]}"))
+    with Session(engine) as s:
+        assert s.exec(select(Worker).where(Worker.kode == "PKU-2")).one().telegram_chat_id == "5551234"

@@ -160,3 +160,52 @@ async def audit_page(request: Request, user: Principal = Depends(console_user("s
 
     items, total = await run_in_threadpool(run)
     return _render(request, "audit.html", user=user, items=items, total=total, intake_id=intake_id, actor=actor)
+
+
+def _workers(session: Session, q: str):
+    from sqlmodel import col, or_, select
+
+    from tepsa.assignment.models import Worker
+
+    stmt = select(Worker).order_by(Worker.kode).limit(100)
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(or_(col(Worker.kode).ilike(like), col(Worker.nama).ilike(like)))
+    return list(session.exec(stmt))
+
+
+@router.get("/admin/petugas", response_class=HTMLResponse)
+async def workers_page(request: Request, user: Principal = Depends(console_user("admin"))) -> HTMLResponse:
+    q = request.query_params.get("q", "").strip()[:64].replace("\x00", "")
+
+    def run():
+        with Session(request.app.state.engine) as session:
+            return _workers(session, q)
+
+    return _render(request, "workers.html", user=user, workers=await run_in_threadpool(run), q=q)
+
+
+@router.post("/admin/petugas/tautan", response_class=HTMLResponse)
+async def enrolment_link(request: Request, user: Principal = Depends(console_user("admin")),
+                         csrf: str = Form(default=""), kode: str = Form(max_length=64)) -> HTMLResponse:
+    from tepsa.assignment.enrolment import EnrolmentError, create_link
+
+    check_csrf(request, csrf)
+    settings = request.app.state.settings
+
+    def run():
+        with Session(request.app.state.engine) as session:
+            link = create_link(session, kode, settings.telegram_bot_username, settings.enrolment_hours,
+                               created_by=user.username)
+            record(session, actor=user.username, role=user.role,
+                   address=request.client.host if request.client else None, action="enrolment_link_created",
+                   detail={"worker_kode": kode})
+            session.commit()
+            return link, _workers(session, "")
+
+    try:
+        link, workers = await run_in_threadpool(run)
+    except EnrolmentError:
+        raise HTTPException(404, "no such worker") from None
+    return _render(request, "workers.html", user=user, workers=workers, q="", link=link, link_for=kode,
+                   hours=settings.enrolment_hours)
