@@ -122,3 +122,25 @@ def test_extra_floor(extra_figures, name, bound):
 @pytest.mark.parametrize("name,bound", [("under_triage_rate", 0.08), ("wrong_location_rate", 0.03)])
 def test_extra_ceiling(extra_figures, name, bound):
     assert extra_figures[name] <= bound, f"{name}={extra_figures[name]:.3f}"
+
+
+# -- held-out sets, now regression sets (see tests/data/README.md) ---------------
+HELDOUT_FLOORS = {
+    # set: (darurat_recall, urgency_accuracy, category_accuracy, max under_triage, max wrong_location)
+    "a": (0.97, 0.92, 0.92, 0.03, 0.03),
+    "b": (0.97, 0.92, 0.92, 0.03, 0.07),
+    "c": (0.90, 0.82, 0.80, 0.07, 0.04),  # scored unseen once; floors just under those figures
+}
+
+
+@pytest.mark.parametrize("name", sorted(HELDOUT_FLOORS))
+def test_heldout_sets_keep_their_figures(name):
+    path = Path(__file__).parent / "data" / f"reports-heldout-{name}.jsonl"
+    gold = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    figures = score(gold, {str(o["id"]): o for o in run_report_set(gold)})
+    dar, urg, cat, under, wrong = HELDOUT_FLOORS[name]
+    assert figures["darurat_recall"] >= dar, figures
+    assert figures["urgency_accuracy"] >= urg, figures
+    assert figures["category_accuracy"] >= cat, figures
+    assert figures["under_triage_rate"] <= under, figures
+    assert figures["wrong_location_rate"] <= wrong, figures
