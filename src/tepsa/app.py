@@ -32,6 +32,7 @@ from tepsa.auth.deps import public
 from tepsa.logs import AccessLogMiddleware
 from tepsa.security import BodySizeLimit, SecurityHeaders
 from tepsa.notify.dispatcher import Dispatcher
+from tepsa.triage.engine import triage
 from tepsa.triage.routes import router as triage_router
 
 log = logging.getLogger("tepsa.app")
@@ -63,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         if settings.migrate_on_start:
             await asyncio.to_thread(prepare_database, engine)
+        # Build the gazetteer and rules now, so the first report is not the one that waits for them.
+        await asyncio.to_thread(triage, ["anak di kec. tenayan raya pekanbaru"])
         app.state.secret_key = await asyncio.to_thread(
             ensure_secret_key, engine, settings.secret_key.get_secret_value() if settings.secret_key else None)
         configure_runtime(settings)  # again: another app in this process may have configured its own
