@@ -8,8 +8,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from tepsa.audit.service import note_failure, record, sign_in_blocked
-from tepsa.auth.service import authenticate, issue_token
+from tepsa.auth.service import BLOCKED, issue_token, sign_in
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -25,18 +24,12 @@ async def token(request: Request, form: OAuth2PasswordRequestForm = Depends()) -
 
     def check():
         with Session(request.app.state.engine, expire_on_commit=False) as session:
-            if sign_in_blocked(session, form.username, address):
-                return "blocked"
-            user = authenticate(session, form.username, form.password)
-            if user is None:
-                note_failure(session, form.username, address)
-            record(session, actor=form.username[:64], role=user.role if user else "-", address=address,
-                   action="sign_in" if user else "sign_in_failed")
+            user = sign_in(session, form.username, form.password, address, "api")
             session.commit()
             return user
 
     user = await run_in_threadpool(check)
-    if user == "blocked":
+    if user == BLOCKED:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "Too many failed sign-ins; try again in a minute",
                             headers={"Retry-After": "60"})
     if user is None:

@@ -87,3 +87,23 @@ def read_token(token: str, key: str) -> dict:
         return jwt.decode(token, key, algorithms=[TOKEN_ALGORITHM], options={"require": ["sub", "exp"]})
     except jwt.PyJWTError as exc:
         raise AuthError("invalid or expired token") from exc
+
+
+BLOCKED = "blocked"
+
+
+def sign_in(session: Session, username: str, password: str, address: str, via: str) -> User | str | None:
+    """Check a sign-in under the failure limit and audit it; the caller commits.
+
+    Returns the user, None for wrong credentials, or BLOCKED after too many failures.
+    """
+    from tepsa.audit.service import note_failure, record, sign_in_blocked
+
+    if sign_in_blocked(session, username, address):
+        return BLOCKED
+    user = authenticate(session, username, password)
+    if user is None:
+        note_failure(session, username, address)
+    record(session, actor=username[:64], role=user.role if user else "-", address=address,
+           action="sign_in" if user else "sign_in_failed", detail={"via": via})
+    return user

@@ -30,6 +30,29 @@ class VoiceStep:
     hangup: bool = False
 
 
+def read_step(twiml: str) -> tuple[VoiceStep, str | None]:
+    """What the caller hears and waits for, and a Redirect Twilio would follow at once (if any).
+
+    A Redirect placed after a Gather runs only when the caller gives no input, so it is not returned.
+    """
+    step, redirect = VoiceStep(), None
+    for el in ET.fromstring(twiml).iter():
+        if el.tag == "Say" and el.text:
+            step.said.append(el.text.strip())
+        elif el.tag == "Gather":
+            step.gather_action, step.gather_input = el.get("action"), el.get("input")
+        elif el.tag == "Enqueue":
+            step.enqueued, step.enqueue_action = (el.text or "").strip(), el.get("action")
+        elif el.tag == "Dial":
+            step.dial = (el.text or "").strip() or "operator"
+        elif el.tag == "Hangup":
+            step.hangup = True
+        elif el.tag == "Redirect" and el.text and step.gather_action is None:
+            redirect = el.text.strip()
+            break
+    return step, redirect
+
+
 class Simulator:
     def __init__(self, base_url: str, auth_token: str, phone: str = "+6281200000001",
                  hotline_whatsapp: str = "whatsapp:+6281238888002", hotline_voice: str = "+621500771",
@@ -68,24 +91,11 @@ class Simulator:
         return params
 
     def _step(self, twiml: str, depth: int = 0) -> VoiceStep:
-        root = ET.fromstring(twiml)
-        step = VoiceStep()
-        for el in root.iter():
-            if el.tag == "Say" and el.text:
-                step.said.append(el.text.strip())
-            elif el.tag == "Gather":
-                step.gather_action, step.gather_input = el.get("action"), el.get("input")
-            elif el.tag == "Enqueue":
-                step.enqueued, step.enqueue_action = (el.text or "").strip(), el.get("action")
-            elif el.tag == "Dial":
-                step.dial = (el.text or "").strip() or "operator"
-            elif el.tag == "Hangup":
-                step.hangup = True
-            elif el.tag == "Redirect" and el.text and depth < 5 and step.gather_action is None:
-                # After a Gather, Twilio redirects only when the caller gave no input: not followed here.
-                nxt = self._step(self._post(el.text.strip(), self._call_params()), depth + 1)
-                nxt.said[:0] = step.said
-                return nxt
+        step, redirect = read_step(twiml)
+        if redirect and depth < 5:
+            nxt = self._step(self._post(redirect, self._call_params()), depth + 1)
+            nxt.said[:0] = step.said
+            return nxt
         return step
 
     def call(self) -> VoiceStep:
@@ -145,23 +155,11 @@ class AsyncSimulator:
         return [(m.text or "").strip() for m in root.iter("Message")]
 
     async def _step(self, twiml: str, depth: int = 0) -> VoiceStep:
-        root = ET.fromstring(twiml)
-        step = VoiceStep()
-        for el in root.iter():
-            if el.tag == "Say" and el.text:
-                step.said.append(el.text.strip())
-            elif el.tag == "Gather":
-                step.gather_action, step.gather_input = el.get("action"), el.get("input")
-            elif el.tag == "Enqueue":
-                step.enqueued, step.enqueue_action = (el.text or "").strip(), el.get("action")
-            elif el.tag == "Dial":
-                step.dial = (el.text or "").strip() or "operator"
-            elif el.tag == "Hangup":
-                step.hangup = True
-            elif el.tag == "Redirect" and el.text and depth < 5 and step.gather_action is None:
-                nxt = await self._step(await self._post(el.text.strip(), self._sync._call_params()), depth + 1)
-                nxt.said[:0] = step.said
-                return nxt
+        step, redirect = read_step(twiml)
+        if redirect and depth < 5:
+            nxt = await self._step(await self._post(redirect, self._sync._call_params()), depth + 1)
+            nxt.said[:0] = step.said
+            return nxt
         return step
 
     async def call(self) -> VoiceStep:

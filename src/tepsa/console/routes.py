@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
-from tepsa.audit.service import note_failure, record, sign_in_blocked
+from tepsa.audit.service import record
 from tepsa.auth.deps import Principal, public
-from tepsa.auth.service import authenticate
+from tepsa.auth.service import BLOCKED, sign_in
 from tepsa.channels.simulator import AsyncSimulator
 from tepsa.console.session import (
     ConsoleOperator, check_csrf, console_user, csrf_token, end_session, set_csrf_cookie, start_session,
@@ -47,18 +47,12 @@ async def login(request: Request, username: str = Form(max_length=64), password:
 
     def check():
         with Session(request.app.state.engine, expire_on_commit=False) as session:
-            if sign_in_blocked(session, username, address):
-                return "blocked"
-            user = authenticate(session, username, password)
-            if user is None:
-                note_failure(session, username, address)
-            record(session, actor=username[:64], role=user.role if user else "-", address=address,
-                   action="sign_in" if user else "sign_in_failed", detail={"via": "console"})
+            user = sign_in(session, username, password, address, "console")
             session.commit()
             return user
 
     user = await run_in_threadpool(check)
-    if user == "blocked":
+    if user == BLOCKED:
         return _render(request, "login.html", 429, error="Terlalu banyak percobaan. Coba lagi satu menit lagi.")
     if user is None:
         return _render(request, "login.html", 401, error="Nama pengguna atau kata sandi salah.")

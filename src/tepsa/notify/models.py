@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
 from tepsa.db import utcnow
