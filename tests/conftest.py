@@ -4,7 +4,6 @@ the service over HTTP, signed Twilio requests and a fake Telegram Bot API."""
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from urllib.parse import urlencode
 
