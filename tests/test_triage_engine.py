@@ -489,3 +489,52 @@ def test_round3_guide_signs(urgency, category, text):
     assert r.urgency == urgency, r.reasons
     if category is not None:
         assert r.category == category, r.reasons
+
+
+# Round 2026.11.24-4: signs studied on held-out set C, written here in other words.
+# (urgency, category or None, categories that must be present, categories that must be absent, text)
+ROUND4_SIGNS = [
+    # sexual abuse + the child alone with the abuser tonight
+    ('darurat', 'kejahatan_seksual', set(), set(),
+     'cucu sy 9 th sering dijamah pamannya, malam ini ibunya dinas ke luar kota jadi dia berdua saja sama pamannya'),
+    # an abuser "still around" the village is not with the child tonight
+    ('tinggi', 'kejahatan_seksual', set(), set(),
+     'anak sy 10 th dicabuli pemuda kampung tiga minggu lalu, pelakunya masih berkeliaran di kampung'),
+    # a burn from yesterday, infected and untreated
+    ('darurat', 'kekerasan_fisik_psikis', set(), set(),
+     'anak 6 th punggungnya disetrika bapaknya kemarin, lukanya bernanah belum diobati'),
+    # a child domestic worker
+    ('tinggi', 'eksploitasi', set(), set(),
+     'keponakan sy 15 th kerja jd prt di Bekasi, gajinya gk dibayar 3 bulan'),
+    # money asked by an extortionist is part of the sextortion, not a service request
+    ('tinggi', 'pornografi', set(), {'layanan_lain'},
+     'aku 14 th, fotoku telanjang disimpan orang di ig, dia minta 500rb kalau tidak disebar, aku tidak punya uang'),
+    # an assistive device for a disabled child is part of the disability case
+    ('sedang', 'disabilitas', set(), {'layanan_lain'},
+     'anak sy 7 th tuna rungu, butuh alat bantu dengar, ada program dari dinas?'),
+    # a starving toddler asking neighbours for food is neglect, not begging
+    ('darurat', 'penelantaran', set(), {'eksploitasi'},
+     'balita 3 th di gang sebelah dari kemarin tidak dikasih makan, tadi minta makan ke tetangga'),
+    # a child held in a guest-house room
+    ('darurat', None, {'kejahatan_seksual'}, {'penelantaran'},
+     'anak sy 14 th dibawa kenalan dari fb, barusan telpon katanya disekap di kamar penginapan tidak boleh pulang'),
+    # parents who died under the rubble are not a child still trapped
+    ('tinggi', 'situasi_darurat', set(), set(),
+     'relawan banjir bandang: anak 8 th, kedua orang tuanya meninggal tertimbun longsor minggu lalu, sekarang diasuh neneknya di posko'),
+    # stigma over a parent's mental illness
+    ('sedang', 'stigmatisasi', set(), set(),
+     'anak sy 10 th diolok olok teman sekelas karena ayahnya ODGJ, jadi malas sekolah'),
+    # comparing is not slamming ("dibanding" is not "dibanting")
+    ('sedang', 'psikososial', set(), {'kekerasan_fisik_psikis'},
+     'aku 15 th, sedih terus karena selalu dibanding bandingin sama kakak'),
+]
+
+
+@pytest.mark.parametrize("urgency,category,present,absent,text", ROUND4_SIGNS)
+def test_round4_signs(urgency, category, present, absent, text):
+    r = triage([text])
+    assert r.urgency == urgency, r.reasons
+    if category is not None:
+        assert r.category == category, r.reasons
+    assert present <= set(r.categories), r.reasons
+    assert not (absent & set(r.categories)), r.reasons
