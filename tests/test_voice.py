@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from tepsa.assignment.models import Assignment
 from tepsa.conversation.models import VoiceCall
+from tepsa.db import in_transaction
 from tepsa.intake.models import Attachment, InboundMessage, Intake, TimelineEvent
 from tests.conftest import PUBLIC_URL, ROSTER_HEADER, post_twilio
 
@@ -411,9 +412,9 @@ def test_racing_deliveries_of_key_1_open_one_intake(engine, call_known):
 
     sid = "CA" + "3" * 32
     if call_known:
-        calls.in_transaction(engine, calls.call_started, sid, PHONE)
+        in_transaction(engine, calls.call_started, sid, PHONE)
     with ThreadPoolExecutor(4) as pool:
-        states = list(pool.map(lambda _: calls.in_transaction(engine, calls.menu_answered, sid, PHONE, "darurat", 1),
+        states = list(pool.map(lambda _: in_transaction(engine, calls.menu_answered, sid, PHONE, "darurat", 1),
                                range(4)))
     [intake] = intakes(engine)
     assert {s.intake_id for s in states} == {intake.id}

@@ -6,12 +6,14 @@ acknowledged report survives a crash); PostgreSQL is used in production.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, create_engine
 
 # Stable constraint names so Alembic migrations work on SQLite (batch mode)
@@ -70,3 +72,25 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+T = TypeVar("T")
+
+
+def in_transaction(engine: Engine, fn: Callable[..., T], *args, **kwargs) -> T:
+    """``fn(session, ...)`` in its own transaction, committed before the webhook answers.
+
+    Two deliveries of one provider event racing each other (a retry while the
+    first is still being written): the loser hits a unique key (message SID,
+    call SID, event key), is retried once, and then finds the winner's rows.
+    """
+    for attempt in (1, 2):
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                result = fn(session, *args, **kwargs)
+                session.commit()
+                return result
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")

@@ -36,6 +36,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from tepsa.channels.twilio_common import verified_form
 from tepsa.conversation import voice as calls
+from tepsa.db import in_transaction
 from tepsa.intake.service import Received
 from tepsa.phone import InvalidPhone, to_e164
 from tepsa.texts import text
@@ -222,7 +223,7 @@ def _reference(response: VoiceResponse, received: Received) -> None:
 
 
 async def _in_transaction(request: Request, fn, *args):
-    return await run_in_threadpool(calls.in_transaction, request.app.state.engine, fn, *args)
+    return await run_in_threadpool(in_transaction, request.app.state.engine, fn, *args)
 
 
 async def _start_report(request: Request, response: VoiceResponse, call_sid: str, *,

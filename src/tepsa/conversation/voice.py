@@ -2,7 +2,7 @@
 
 The channel adapter (``tepsa.channels.voice``) parses Twilio's forms and builds
 TwiML; everything that touches the database is here, as functions taking a
-``Session`` and plain values. The caller commits (``in_transaction`` does it
+``Session`` and plain values. The caller commits (``tepsa.db.in_transaction`` does it
 and retries once when a racing retry of the same webhook won a unique key).
 
 Retries are normal: every function is idempotent on the provider's ids
@@ -12,11 +12,8 @@ Retries are normal: every function is idempotent on the provider's ids
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from tepsa import metrics
@@ -30,7 +27,6 @@ log = logging.getLogger("tepsa.voice")
 CHANNEL = "voice"
 TERMINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -39,25 +35,6 @@ class CallState:
     intake_id: int | None
     reference: str | None
     new_intake: bool = False
-
-
-def in_transaction(engine, fn: Callable[..., T], *args, **kwargs) -> T:
-    """``fn(session, ...)`` in its own transaction, committed before the webhook answers.
-
-    Two deliveries of one webhook racing each other: the loser hits a unique
-    key (call SID, event key, recording SID, speech turn), is retried once and
-    then finds the winner's rows.
-    """
-    for attempt in (1, 2):
-        try:
-            with Session(engine, expire_on_commit=False) as session:
-                result = fn(session, *args, **kwargs)
-                session.commit()
-                return result
-        except IntegrityError:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
 
 
 def find_call(session: Session, call_sid: str) -> VoiceCall | None:

@@ -14,14 +14,13 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import UTC, timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from tepsa.assignment.service import assign_intake, live_assignment
 from tepsa.conversation.dialogue import YES_NO_QUESTIONS, Facts, age_of, command_of, next_question, yes_no
 from tepsa.conversation.models import Conversation
 from tepsa.crypto import phone_hash
-from tepsa.db import utcnow
+from tepsa.db import in_transaction, utcnow
 from tepsa.intake.models import InboundMessage, Intake, TimelineEvent
 from tepsa.intake.service import IncomingMessage, apply_triage, open_intake, open_intake_for, receive_message
 from tepsa.notify import service as outbox
@@ -258,14 +257,5 @@ def _finish(session: Session, message_id: int | None, reply: Reply) -> Reply:
 
 
 def handle_and_commit(engine, msg: IncomingMessage, idle_hours: int = 24) -> Reply:
-    """``handle_whatsapp`` in its own transaction, retried once when a racing retry won."""
-    for attempt in (1, 2):
-        try:
-            with Session(engine, expire_on_commit=False) as session:
-                reply = handle_whatsapp(session, msg, idle_hours)
-                session.commit()
-                return reply
-        except IntegrityError:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    """``handle_whatsapp`` in its own transaction (retried once when a racing retry won)."""
+    return in_transaction(engine, handle_whatsapp, msg, idle_hours)

@@ -184,22 +184,3 @@ def receive_message(session: Session, msg: IncomingMessage) -> Received:
         "urgency": intake.urgency, "category": intake.category, "kabkota_kode": intake.kabkota_kode,
     })
     return Received(intake.id, intake.reference, new, False, intake.urgency, assigned, message.id)
-
-
-def receive_and_commit(engine, msg: IncomingMessage) -> Received:
-    """``receive_message`` in its own transaction.
-
-    When two deliveries of the same provider message race (a Twilio retry
-    while the first is still being written), the loser's insert hits the
-    unique ``provider_sid``; it is retried once and then finds the winner's row.
-    """
-    for attempt in (1, 2):
-        try:
-            with Session(engine, expire_on_commit=False) as session:
-                received = receive_message(session, msg)
-                session.commit()
-                return received
-        except IntegrityError:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
