@@ -14,9 +14,6 @@ data's blemishes ("Bencahlesung" for "Bencah Lesung") and reporters' spellings
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 import math
 import re
 import threading
@@ -24,6 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Iterable
 
+from tepsa.geo.files import read_csv, to_float
 from tepsa.resources import geo_data_path
 
 KABKOTA_LEVELS = ("kabupaten", "kota")
@@ -68,11 +66,7 @@ class PlaceMatch:
         return self.kabkota.kode if self.kabkota else None
 
 
-def _float(s: str) -> float | None:
-    try:
-        return float(s) if s else None
-    except ValueError:
-        return None
+_float = to_float
 
 
 # town names of "Kota ..." kecamatan that are ordinary words or directions: never indexed alone
@@ -250,10 +244,7 @@ class Gazetteer:
         )
 
 
-def _read_csv(path) -> list[dict]:
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(io.StringIO(f.read())))
+_read_csv = read_csv
 
 
 _LOCK = threading.Lock()

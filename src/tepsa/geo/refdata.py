@@ -6,47 +6,26 @@ an administrator's edits of units' service areas survive restarts).
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 from collections.abc import Iterator
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
+from tepsa.geo.files import read_csv, to_float
 from tepsa.geo.models import Region, Unit, UnitArea
 from tepsa.resources import geo_data_path
 
 
-def _float(value: str) -> float | None:
-    value = value.strip()
-    return float(value) if value else None
-
-
 def iter_region_rows() -> Iterator[dict]:
     """Every region row from wilayah.csv then desa.csv.gz, as plain dicts."""
-    with open(geo_data_path("wilayah.csv"), encoding="utf-8", newline="") as f:
-        yield from _rows(f)
-    with gzip.open(geo_data_path("desa.csv.gz"), "rb") as raw:
-        yield from _rows(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
-
-
-def _rows(f) -> Iterator[dict]:
-    for row in csv.DictReader(f):
-        yield {
-            "kode": row["kode"],
-            "level": row["level"],
-            "nama": row["nama"],
-            "induk": row["induk"] or None,
-            "lat": _float(row["lat"]),
-            "lon": _float(row["lon"]),
-        }
+    for filename in ("wilayah.csv", "desa.csv.gz"):
+        for row in read_csv(geo_data_path(filename)):
+            yield {"kode": row["kode"], "level": row["level"], "nama": row["nama"], "induk": row["induk"] or None,
+                   "lat": to_float(row["lat"]), "lon": to_float(row["lon"])}
 
 
 def iter_unit_rows() -> Iterator[dict]:
-    with open(geo_data_path("units.csv"), encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f):
-            yield row
+    return iter(read_csv(geo_data_path("units.csv")))
 
 
 def load_reference_data(conn: Connection) -> dict[str, int]:
