@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test check clean
+.PHONY: install run test check clean screenshots
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -24,6 +24,10 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The console's screenshots in docs/screenshots (real Chromium: apt-get install chromium).
+screenshots: install
+	TEPSA_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/test_console_browser.py -q -k sqlite
 
 # Migrations match the models (run in CI too).
 check: install

@@ -23,7 +23,7 @@ def signed_in(client, engine):
     page = client.get("/masuk")
     r = client.post("/masuk", data={"username": "op-sim", "password": "kata-sandi-simulasi", "csrf": _csrf(page.text)},
                     follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == "/simulator"
+    assert r.status_code == 303 and r.headers["location"] == "/"
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" in cookie
     return client

@@ -13,6 +13,10 @@ from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from tepsa import __version__
 from tepsa.api.health import router as health_router
 from tepsa.audit.routes import router as audit_router
+from tepsa.console.admin import router as console_admin_router
+from tepsa.console.dashboard import router as console_dashboard_router
+from tepsa.console.intake_page import router as console_intake_router
+from tepsa.console.queue import router as console_queue_router
 from tepsa.console.routes import router as console_router
 from tepsa.privacy.routes import router as privacy_router
 from tepsa.auth.routes import router as auth_router
@@ -90,6 +94,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            watch = getattr(app.state, "queue_watch", None)
+            if watch is not None:
+                await watch.stop()
             if bot is not None:
                 await bot.stop()
             if scheduler is not None:
@@ -133,23 +140,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(intake_router)
     app.include_router(audit_router)
     app.include_router(privacy_router)
-    app.include_router(console_router)
+    for router in (console_router, console_queue_router, console_intake_router, console_dashboard_router,
+                   console_admin_router):
+        app.include_router(router)
     app.include_router(triage_router)
     for router in (whatsapp_router, voice_router):
         app.include_router(router, dependencies=[Depends(public("Twilio signature checked"))])
     app.include_router(telegram_router, dependencies=[Depends(public("Telegram secret header checked"))])
     app.include_router(worker_router, dependencies=[Depends(public("signed 15-minute link checked"))])
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False,
-             dependencies=[Depends(public("landing page without data"))])
-    async def home() -> str:
-        return (
-            "<!doctype html><html lang='id'><meta charset='utf-8'><title>TepSA</title>"
-            "<body style='font-family:sans-serif;max-width:40rem;margin:3rem auto'>"
-            "<h1>TepSA 1500-771</h1><p>Layanan penerimaan, triase dan penugasan laporan perlindungan anak.</p>"
-            "<p>Intake, triage and assignment service for the child hotline.</p>"
-            "<ul><li><a href='/masuk'>Masuk / Sign in</a> (simulator)</li><li><a href='/docs'>API (OpenAPI)</a></li>"
-            "<li><a href='/readyz'>Status</a></li></ul></body></html>"
-        )
 
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
 
@@ -107,3 +108,89 @@ def sign_in(session: Session, username: str, password: str, address: str, via: s
     record(session, actor=username[:64], role=user.role if user else "-", address=address,
            action="sign_in" if user else "sign_in_failed", detail={"via": via})
     return user
+
+
+# --- Administration of console users (the console's /admin/pengguna page) ---------------------------
+
+MIN_ADMIN_PASSWORD = 12
+"""Passwords set by an administrator (new users, resets) are at least this long."""
+MAX_PASSWORD = 200
+_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+
+
+class UserChangeRefused(AuthError):
+    """A refused administration change; ``code`` names the console text that explains it."""
+
+    def __init__(self, code: str, **values: object):
+        self.code = code
+        self.values = values
+        super().__init__(code)
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(User.username)))
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.exec(select(User).where(User.username == username.replace("\x00", ""))).first()
+    if user is None:
+        raise UserChangeRefused("err_no_user")
+    return user
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_ADMIN_PASSWORD or len(password) > MAX_PASSWORD:
+        raise UserChangeRefused("err_password_length", n=MIN_ADMIN_PASSWORD)
+    if not password.strip():
+        raise UserChangeRefused("err_password_length", n=MIN_ADMIN_PASSWORD)
+
+
+def add_user(session: Session, username: str, role: str, password: str) -> User:
+    """A new console user created by an administrator (stricter than ``create_user``); the caller commits."""
+    username = username.strip()
+    if not _USERNAME.fullmatch(username):
+        raise UserChangeRefused("err_username")
+    if role not in ROLES:
+        raise UserChangeRefused("err_role")
+    _check_password(password)
+    if session.exec(select(User.id).where(User.username == username)).first() is not None:
+        raise UserChangeRefused("err_user_exists")
+    return create_user(session, username, role, password)
+
+
+def change_role(session: Session, actor: str, username: str, role: str) -> tuple[str, str]:
+    """Give ``username`` another role; an administrator cannot demote themselves. Returns (before, after)."""
+    if role not in ROLES:
+        raise UserChangeRefused("err_role")
+    user = _user(session, username)
+    if user.username == actor and role != "admin":
+        raise UserChangeRefused("err_self_demote")
+    before = user.role
+    user.role = role
+    session.add(user)
+    return before, role
+
+
+def set_user_active(session: Session, actor: str, username: str, active: bool) -> bool:
+    """Deactivate (no sign-in) or reactivate a user; nobody deactivates themselves. Returns the previous state."""
+    user = _user(session, username)
+    if user.username == actor and not active:
+        raise UserChangeRefused("err_self_deactivate")
+    before = user.active
+    user.active = active
+    session.add(user)
+    return before
+
+
+def reset_password(session: Session, username: str, password: str) -> None:
+    """Set a new password chosen by an administrator; the caller commits."""
+    _check_password(password)
+    user = _user(session, username)
+    user.password_hash = hash_password(password)
+    session.add(user)
+
+
+def is_active_role(session: Session, username: str, role: str) -> bool:
+    """True when ``username`` exists, is active and still holds ``role`` (a session may outlive a change)."""
+    user = session.exec(select(User).where(User.username == username.replace("\x00", ""))).first()
+    return user is not None and user.active and user.role == role

@@ -1,42 +1,29 @@
-"""Console pages: sign-in, and the training simulator of the two doors."""
+"""Console pages: sign-in, language, the audit page and the training simulator of the two doors."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import httpx
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
 from tepsa.audit.service import record
 from tepsa.auth.deps import Principal, public
 from tepsa.auth.service import BLOCKED, sign_in
 from tepsa.channels.simulator import AsyncSimulator
-from tepsa.console.session import (
-    ConsoleOperator, check_csrf, console_user, csrf_token, end_session, set_csrf_cookie, start_session,
-)
+from tepsa.console.session import ConsoleOperator, check_csrf, console_user, end_session, start_session
+from tepsa.console.web import LANG_COOKIE, LANGS, STATIC_DIR, render
 
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 router = APIRouter(tags=["console"], include_in_schema=False)
 MAX_LOG = 30
 
 
-def _render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
-    context.setdefault("user", None)
-    context["csrf"] = csrf_token(request)
-    response = templates.TemplateResponse(request, name, context, status_code=status_code)
-    set_csrf_cookie(request, response)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @router.get("/masuk", response_class=HTMLResponse, dependencies=[Depends(public("sign-in page"))])
 async def login_page(request: Request) -> HTMLResponse:
-    return _render(request, "login.html")
+    return render(request, "login.html")
 
 
 @router.post("/masuk", dependencies=[Depends(public("sign-in form, rate limited, CSRF checked"))])
@@ -53,10 +40,10 @@ async def login(request: Request, username: str = Form(max_length=64), password:
 
     user = await run_in_threadpool(check)
     if user == BLOCKED:
-        return _render(request, "login.html", 429, error="Terlalu banyak percobaan. Coba lagi satu menit lagi.")
+        return render(request, "login.html", 429, error_key="sign_in_blocked")
     if user is None:
-        return _render(request, "login.html", 401, error="Nama pengguna atau kata sandi salah.")
-    response = RedirectResponse("/simulator", status_code=303)
+        return render(request, "login.html", 401, error_key="sign_in_wrong")
+    response = RedirectResponse("/", status_code=303)
     start_session(response, request, user.username, user.role)
     return response
 
@@ -81,7 +68,7 @@ def _simulator(request: Request, phone: str, call_sid: str | None = None) -> Asy
 
 @router.get("/simulator", response_class=HTMLResponse)
 async def simulator_page(request: Request, user: Principal = ConsoleOperator) -> HTMLResponse:
-    return _render(request, "simulator.html", user=user, log=[], log_json="[]", phone="+6281200000001", said=[])
+    return render(request, "simulator.html", user=user, log=[], log_json="[]", phone="+6281200000001", said=[])
 
 
 @router.post("/simulator", response_class=HTMLResponse)
@@ -133,7 +120,7 @@ async def simulator_step(
         await sim.http.aclose()
     context["log"] = history[-MAX_LOG:]
     context["log_json"] = json.dumps(context["log"], ensure_ascii=False)
-    return _render(request, "simulator.html", **context)
+    return render(request, "simulator.html", **context)
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -153,53 +140,32 @@ async def audit_page(request: Request, user: Principal = Depends(console_user("s
             return items, total
 
     items, total = await run_in_threadpool(run)
-    return _render(request, "audit.html", user=user, items=items, total=total, intake_id=intake_id, actor=actor)
+    return render(request, "audit.html", user=user, items=items, total=total, intake_id=intake_id, actor=actor)
 
 
-def _workers(session: Session, q: str):
-    from sqlmodel import col, or_, select
-
-    from tepsa.assignment.models import Worker
-
-    stmt = select(Worker).order_by(Worker.kode).limit(100)
-    if q:
-        like = f"%{q}%"
-        stmt = stmt.where(or_(col(Worker.kode).ilike(like), col(Worker.nama).ilike(like)))
-    return list(session.exec(stmt))
 
 
-@router.get("/admin/petugas", response_class=HTMLResponse)
-async def workers_page(request: Request, user: Principal = Depends(console_user("admin"))) -> HTMLResponse:
-    q = request.query_params.get("q", "").strip()[:64].replace("\x00", "")
+@router.get("/bahasa/{lang}", dependencies=[Depends(public("language preference cookie only"))])
+async def choose_language(request: Request, lang: str) -> RedirectResponse:
+    """Switch the console between Bahasa Indonesia and English, back to the same page."""
+    back = request.query_params.get("ke", "/")
+    if not back.startswith("/") or back.startswith("//"):
+        back = "/"  # never an open redirect
+    response = RedirectResponse(back, status_code=303)
+    if lang in LANGS:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/",
+                            secure=request.app.state.settings.public_base.startswith("https://"))
+    return response
 
-    def run():
-        with Session(request.app.state.engine) as session:
-            return _workers(session, q)
 
-    return _render(request, "workers.html", user=user, workers=await run_in_threadpool(run), q=q)
+_STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
 
 
-@router.post("/admin/petugas/tautan", response_class=HTMLResponse)
-async def enrolment_link(request: Request, user: Principal = Depends(console_user("admin")),
-                         csrf: str = Form(default=""), kode: str = Form(max_length=64)) -> HTMLResponse:
-    from tepsa.assignment.enrolment import EnrolmentError, create_link
-
-    check_csrf(request, csrf)
-    settings = request.app.state.settings
-
-    def run():
-        with Session(request.app.state.engine) as session:
-            link = create_link(session, kode, settings.telegram_bot_username, settings.enrolment_hours,
-                               created_by=user.username)
-            record(session, actor=user.username, role=user.role,
-                   address=request.client.host if request.client else None, action="enrolment_link_created",
-                   detail={"worker_kode": kode})
-            session.commit()
-            return link, _workers(session, "")
-
-    try:
-        link, workers = await run_in_threadpool(run)
-    except EnrolmentError:
-        raise HTTPException(404, "no such worker") from None
-    return _render(request, "workers.html", user=user, workers=workers, q="", link=link, link_for=kode,
-                   hours=settings.enrolment_hours)
+@router.get("/static/{name:path}", dependencies=[Depends(public("the console's own scripts and styles"))])
+async def static_file(name: str) -> FileResponse:
+    """The console's stylesheet and vendored scripts; versioned vendor files are cached for a year."""
+    path = (STATIC_DIR / name).resolve()
+    if STATIC_DIR.resolve() not in path.parents or not path.is_file() or path.suffix not in _STATIC_TYPES:
+        raise HTTPException(404, "not found")
+    cache = "public, max-age=31536000, immutable" if name.startswith("vendor/") else "no-cache"
+    return FileResponse(path, media_type=_STATIC_TYPES[path.suffix], headers={"Cache-Control": cache})

@@ -53,6 +53,17 @@ def check_csrf(request: Request, form_token: str | None) -> None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "CSRF token missing or wrong; reload the page")
 
 
+def current_role(request: Request, username: str) -> str | None:
+    """The user's role now (an admin's change takes effect at the next click), None when inactive."""
+    from sqlmodel import Session, select
+
+    from tepsa.auth.models import User
+
+    with Session(request.app.state.engine) as session:
+        row = session.exec(select(User.role, User.active).where(User.username == username)).first()
+    return row[0] if row is not None and row[1] else None
+
+
 def console_user(minimum: str):
     """A signed-in console user of at least ``minimum`` role; otherwise a redirect to sign in."""
 
@@ -62,9 +73,12 @@ def console_user(minimum: str):
             claims = jwt.decode(token or "", request.app.state.secret_key, algorithms=["HS256"], audience=AUDIENCE)
         except jwt.PyJWTError:
             raise HTTPException(status.HTTP_303_SEE_OTHER, headers={"Location": "/masuk"}) from None
-        if ROLE_RANK.get(claims.get("role"), -1) < ROLE_RANK[minimum]:
+        role = current_role(request, claims.get("sub", ""))
+        if role is None:  # deactivated or deleted since signing in
+            raise HTTPException(status.HTTP_303_SEE_OTHER, headers={"Location": "/masuk"})
+        if ROLE_RANK.get(role, -1) < ROLE_RANK[minimum]:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "Insufficient role")
-        return Principal(claims["sub"], claims["role"])
+        return Principal(claims["sub"], role)
 
     setattr(dependency, PERMISSION_ATTR, f"role:{minimum}")
     return dependency

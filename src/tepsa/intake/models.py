@@ -50,6 +50,14 @@ class Intake(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
     last_message_at: datetime = Field(default_factory=utcnow)
+    opened_at: datetime | None = None
+    """When an operator first opened the intake in the console: a darurat intake alarms until then."""
+    opened_by: str | None = Field(default=None, max_length=64)
+    overrides: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
+    """An operator's decisions (urgency, category, place) that later triage runs keep."""
+    duplicate_of: int | None = Field(default=None, foreign_key="intake.id")
+    outcome: str | None = Field(default=None, max_length=32)
+    closed_at: datetime | None = None
     anonymised_at: datetime | None = None
     """Set by retention: raw messages deleted, the reporter's number and exact place removed."""
 

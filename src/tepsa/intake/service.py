@@ -122,6 +122,7 @@ def apply_triage(session: Session, intake: Intake) -> None:
     intake.needs_review = result.needs_review
     intake.ruleset_version = result.ruleset_version
     intake.triage_reasons = reasons
+    apply_overrides(intake)
     intake.updated_at = utcnow()
     session.add(intake)
     after = (intake.urgency, intake.category, intake.kabkota_kode)
@@ -130,6 +131,22 @@ def apply_triage(session: Session, intake: Intake) -> None:
             "urgency": intake.urgency, "category": result.category, "kabkota_kode": result.kabkota_kode,
             "ruleset_version": result.ruleset_version, "needs_review": result.needs_review,
         }))
+
+
+def apply_overrides(intake: Intake) -> None:
+    """Put the operator's decisions over what triage found (called after every triage run)."""
+    o = intake.overrides or {}
+    if o.get("urgency"):
+        intake.urgency = o["urgency"]
+    if o.get("category"):
+        intake.category = o["category"]
+        cats = [c for c in (intake.categories or []) if c != o["category"]]
+        intake.categories = [o["category"], *cats]
+    if o.get("place"):
+        p = o["place"]
+        intake.kabkota_kode, intake.kecamatan_kode, intake.desa_kode = p.get("kabkota_kode"), p.get("kecamatan_kode"), p.get("desa_kode")
+        intake.lat, intake.lon = p.get("lat"), p.get("lon")
+
 
 
 def media_kind(content_type: str | None) -> str:
