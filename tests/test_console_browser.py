@@ -117,11 +117,16 @@ def test_an_operator_works_a_case_in_the_browser(live_console, browser, engine):
     # A report arrives over the real webhook; the open page shows it without a reload, with the alarm.
     _send_whatsapp(base, "anak di rumah sebelah kelihatan tidak terurus di kecamatan rumbai pekanbaru",
                    "SM-browser-0", "+6281200000880")
+    _send_whatsapp(base, "anak kelas 2 smp di kota pekanbaru disuruh pamannya mengemis tiap hari di lampu merah",
+                   "SM-browser-2", "+6281200000883")
+    _send_whatsapp(base, "bagaimana cara melapor kalau ada perundungan di sekolah? saya guru di kota padang",
+                   "SM-browser-3", "+6281200000884")
     _send_whatsapp(base, BEATEN_NOW, "SM-browser-1", "+6281200000881")
     row = page.locator("#queue-body tr.darurat")
     expect(row).to_have_count(1, timeout=20000)
     expect(page.locator("#alarm")).to_have_class("alarm on")
-    expect(page.locator("#queue-body tr")).to_have_count(2)
+    expect(page.locator("#queue-body tr")).to_have_count(4)
+    assert page.locator("#queue-body tr").first.get_attribute("class").startswith("darurat")  # sent last, first
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "queue.png"), full_page=True)
     reference = row.get_attribute("data-reference")

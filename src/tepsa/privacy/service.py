@@ -98,13 +98,13 @@ def unblock_number(session: Session, phone: str, by: str, role: str) -> bool:
 
 
 def run_retention(session: Session, closed_days: int) -> dict[str, int]:
-    """Closed intakes older than ``closed_days``: raw messages deleted, intake anonymised.
+    """Closed (or duplicate) intakes older than ``closed_days``: raw messages deleted, intake anonymised.
 
     What stays is what the ministry's statistics need: channel, urgency,
     categories, kab/kota, age, dates. The caller commits.
     """
     cutoff = utcnow() - timedelta(days=closed_days)
-    old = list(session.exec(select(Intake).where(Intake.status == "closed", Intake.updated_at < cutoff,
+    old = list(session.exec(select(Intake).where(col(Intake.status).in_(("closed", "duplicate")), Intake.updated_at < cutoff,
                                                  Intake.anonymised_at == None)))  # noqa: E711
     counts = {"intakes": 0, "messages": 0}
     for intake in old:
