@@ -19,7 +19,7 @@ from tepsa.assignment.choice import BALAI, TIER_UNIT, Candidate, CaseInfo, Choic
 from tepsa.assignment import policy
 from tepsa.assignment.models import ACTIVE_ASSIGNMENT_STATES, Assignment, Deadline, Worker
 from tepsa.db import utcnow
-from tepsa.geo.models import Region, Unit, UnitArea
+from tepsa.geo.models import Unit, UnitArea
 from tepsa.intake.models import Intake, TimelineEvent
 from tepsa.notify import service as outbox
 from tepsa.texts import text
@@ -38,10 +38,16 @@ def live_assignment(session: Session, intake_id: int) -> Assignment | None:
 
 
 def _points(session: Session, kodes: set[str]) -> dict[str, tuple[float | None, float | None]]:
-    if not kodes:
-        return {}
-    rows = session.exec(select(Region.kode, Region.lat, Region.lon).where(col(Region.kode).in_(kodes))).all()
-    return {k: (lat, lon) for k, lat, lon in rows}
+    """Points of regions, from the in-memory gazetteer (the same shipped files as the region table)."""
+    from tepsa.geo.gazetteer import get_gazetteer
+
+    gaz = get_gazetteer()
+    out = {}
+    for k in kodes:
+        r = gaz.region(k)
+        if r is not None:
+            out[k] = (r.lat, r.lon)
+    return out
 
 
 def load_candidates(session: Session, kabkota_kode: str) -> tuple[list[WorkerInfo], list[UnitInfo]]:
@@ -92,14 +98,16 @@ def case_point(session: Session, intake: Intake) -> tuple[float | None, float | 
 
 
 def area_label(session: Session, intake: Intake) -> str:
-    names = dict(session.exec(
-        select(Region.kode, Region.nama).where(col(Region.kode).in_([k for k in (intake.kecamatan_kode, intake.kabkota_kode) if k]))
-    ).all())
+    """'Kec. Tenayan Raya, Kota Pekanbaru': names from the in-memory gazetteer, no query."""
+    from tepsa.geo.gazetteer import get_gazetteer
+
+    gaz = get_gazetteer()
+    kec, kab = gaz.region(intake.kecamatan_kode), gaz.region(intake.kabkota_kode)
     parts = []
-    if intake.kecamatan_kode and intake.kecamatan_kode in names:
-        parts.append(f"Kec. {names[intake.kecamatan_kode]}")
-    if intake.kabkota_kode and intake.kabkota_kode in names:
-        parts.append(names[intake.kabkota_kode])
+    if kec is not None:
+        parts.append(f"Kec. {kec.nama}")
+    if kab is not None:
+        parts.append(kab.nama)
     return ", ".join(parts) or "-"
 
 
