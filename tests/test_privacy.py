@@ -76,6 +76,7 @@ def test_a_blocked_number_is_stored_marked_and_never_answered(client, engine):
                        headers={"Authorization": f"Bearer {spv['access_token']}"}).status_code == 204
     reply = send(client, "pesan kasar", "SM" + "b1" * 16)
     assert "<Message>" not in reply
+    assert "<Message>" not in send(client, "pesan kasar", "SM" + "b1" * 16)  # Twilio's retry: still no answer
     with Session(engine) as s:
         message = s.exec(select(InboundMessage)).one()
         assert message.kind == "blocked" and message.body == "pesan kasar"

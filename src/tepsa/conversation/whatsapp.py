@@ -22,7 +22,8 @@ from tepsa.conversation.models import Conversation
 from tepsa.crypto import phone_hash
 from tepsa.db import in_transaction, utcnow
 from tepsa.intake.models import InboundMessage, Intake, TimelineEvent
-from tepsa.intake.service import IncomingMessage, apply_triage, open_intake, open_intake_for, receive_message
+from tepsa.intake.service import (IncomingMessage, Received, apply_triage, open_intake, open_intake_for,
+                                  receive_message)
 from tepsa.notify import service as outbox
 from tepsa.privacy.service import is_blocked, request_erasure
 from tepsa.texts import text
@@ -148,7 +149,8 @@ def handle_whatsapp(session: Session, msg: IncomingMessage, idle_hours: int = 24
         stored = session.exec(select(InboundMessage).where(InboundMessage.provider_sid == msg.provider_sid)).first()
         if stored is not None:  # a provider retry: same answer, nothing new
             intake = session.get(Intake, stored.intake_id)
-            return Reply(stored.reply_text or text("whatsapp", "thanks_more", lang, reference=intake.reference),
+            return Reply(stored.reply_text if stored.reply_text is not None
+                         else text("whatsapp", "thanks_more", lang, reference=intake.reference),
                          intake.id, intake.reference)
 
     if is_blocked(session, phone):
@@ -159,6 +161,8 @@ def handle_whatsapp(session: Session, msg: IncomingMessage, idle_hours: int = 24
             intake.status = "blocked"
             session.add(intake)
         received = receive_message(session, replace(msg, kind="blocked", intake_id=intake.id))
+        if received.duplicate:
+            return _as_before(session, received, lang)
         return _finish(session, received.message_id, Reply("", intake.id, intake.reference))
 
     command = command_of(msg.body) if msg.body and msg.lat is None and not msg.num_media else None
@@ -170,6 +174,8 @@ def handle_whatsapp(session: Session, msg: IncomingMessage, idle_hours: int = 24
         if intake is None:
             return Reply(text("whatsapp", "status_none", lang), None, None)
         received = receive_message(session, replace(msg, kind="command", intake_id=intake.id))
+        if received.duplicate:
+            return _as_before(session, received, lang)
         if command == "stop":
             conv, _ = _active_conversation(session, phone, idle_hours)
             if conv is not None and conv.state == "active":
@@ -185,6 +191,8 @@ def handle_whatsapp(session: Session, msg: IncomingMessage, idle_hours: int = 24
         intake = open_intake_for(session, "whatsapp", phone) or open_intake(session, "whatsapp", phone)
         intake.urgency_floor = "darurat"
         received = receive_message(session, replace(msg, kind="command", intake_id=intake.id))
+        if received.duplicate:
+            return _as_before(session, received, lang)
         if conv is None:
             conv = _start_conversation(session, intake, phone)
         question = next_question(facts_of(intake), conv.asked)
@@ -195,6 +203,8 @@ def handle_whatsapp(session: Session, msg: IncomingMessage, idle_hours: int = 24
     answer_only = awaiting in YES_NO_QUESTIONS | {"age", "contact_time"} and len(msg.body.split()) <= 6 \
         and msg.lat is None and not msg.num_media
     received = receive_message(session, replace(msg, kind="answer" if answer_only else "report"))
+    if received.duplicate:
+        return _as_before(session, received, lang)
     intake = session.get(Intake, received.intake_id)
     if conv is None or conv.intake_id != intake.id:
         conv = _start_conversation(session, intake, phone)
@@ -230,6 +240,17 @@ def handle_whatsapp(session: Session, msg: IncomingMessage, idle_hours: int = 24
                              intake.id, intake.reference))
     question = next_question(facts_of(intake), conv.asked)
     return _finish(session, received.message_id, _ask(session, conv, question, prefix, lang, intake))
+
+
+def _as_before(session: Session, received: Received, lang: str) -> Reply:
+    """The first delivery of this message was stored while this one was handled (a racing retry).
+
+    Answer as that one was answered, and write nothing: the conversation must not move on.
+    """
+    session.rollback()
+    reply = received.reply_text
+    return Reply(text("whatsapp", "thanks_more", lang, reference=received.reference) if reply is None else reply,
+                 received.intake_id, received.reference)
 
 
 def _ask(session: Session, conv: Conversation, question: str | None, prefix: str, lang: str,
