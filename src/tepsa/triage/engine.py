@@ -227,9 +227,12 @@ def _triage(messages: list[str], location_pin: dict | None) -> TriageResult:
         if unrecognised and not (cats - {"informasi"}):
             cats = {"informasi"}
             needs_review = True
-            default_level = "tinggi"
-            reasons.append({"rule": unrecognised[0], "effect": "category:informasi;urgency>=tinggi;review",
-                            "matched": _texts(fired[unrecognised[0]])})
+            # such a rule may name a higher level (harm signs next to "barusan", "malam ini"): when unsure,
+            # the guide prefers the higher level, and an operator reviews it
+            top = max(unrecognised, key=lambda rid: RANK[active[rid].urgency or "tinggi"])
+            default_level = _bump("tinggi", active[top].urgency or "tinggi")
+            reasons.append({"rule": top, "effect": f"category:informasi;urgency>={default_level};review",
+                            "matched": _texts(fired[top])})
         if not cats:
             has_child = any(w in CHILD_WORDS for w in toks.words)
             if has_child and len(toks) >= 6:
