@@ -330,13 +330,13 @@ def reset_pg() -> None:
                    capture_output=True)
 
 
-def count_rows(database_url: str, table: str) -> int:
+def count_rows(database_url: str, table: str, where: str = "") -> int:
     from sqlalchemy import create_engine, text
 
     eng = create_engine(database_url)
     try:
         with eng.connect() as c:
-            return c.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            return c.execute(text(f"SELECT count(*) FROM {table}" + (f" WHERE {where}" if where else ""))).scalar_one()
     finally:
         eng.dispose()
 

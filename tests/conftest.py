@@ -51,7 +51,7 @@ crypto.configure(TEST_KEYS)
 PG_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TWILIO_TOKEN = "test-twilio-auth-token"
 PUBLIC_URL = "https://tepsa.test"
-MUTABLE_TABLES = ["erasure_request", "blocked_number", "audit_event", "login_failure", "outbox", "deadline", "enrolment_token", "assignment", "attachment", "conversation", "voice_call", "provider_event",
+MUTABLE_TABLES = ["inbox", "erasure_request", "blocked_number", "audit_event", "login_failure", "outbox", "deadline", "enrolment_token", "assignment", "attachment", "conversation", "voice_call", "provider_event",
                   "timeline_event", "inbound_message", "intake", "worker", "app_user"]
 
 _pg_status: dict[str, str | None] = {}

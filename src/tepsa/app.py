@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import logging
 from contextlib import asynccontextmanager
 
@@ -35,6 +36,7 @@ from tepsa.intake.routes import router as intake_router
 from tepsa.auth.deps import public
 from tepsa.logs import AccessLogMiddleware
 from tepsa.security import BodySizeLimit, SecurityHeaders
+from tepsa.conversation.inbox_worker import InboxWorker
 from tepsa.notify.dispatcher import Dispatcher
 from tepsa.triage.engine import triage
 from tepsa.triage.routes import router as triage_router
@@ -73,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.secret_key = await asyncio.to_thread(
             ensure_secret_key, engine, settings.secret_key.get_secret_value() if settings.secret_key else None)
         configure_runtime(settings)  # again: another app in this process may have configured its own
-        dispatcher = scheduler = bot = None
+        dispatcher = scheduler = bot = inbox_worker = None
         if settings.dispatcher_enabled:
             dispatcher = Dispatcher(engine, _senders(settings), settings.dispatcher_poll_seconds,
                                     settings.outbox_backoff_base_seconds, on_permanent_failure=handle_undeliverable)
@@ -83,6 +85,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                   retention_days=settings.retention_closed_days,
                                   retention_every_seconds=settings.retention_every_hours * 3600)
             await scheduler.start()
+            inbox_worker = InboxWorker(engine, settings.conversation_idle_hours, settings.inbox_poll_seconds,
+                                       after_work=dispatcher.wake,
+                                       busy=lambda: time.monotonic() - app.state.whatsapp_last_at < 0.25,
+                                       pace_seconds=settings.inbox_busy_pace_seconds)
+            await inbox_worker.start()
+            app.state.inbox_wake = inbox_worker.wake
         app.state.dispatcher = dispatcher
         if settings.telegram_bot_token is not None and settings.telegram_bot_token.get_secret_value():
             bot = TelegramBot(engine, settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url,
@@ -99,6 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await watch.stop()
             if bot is not None:
                 await bot.stop()
+            if inbox_worker is not None:
+                await inbox_worker.stop()
             if scheduler is not None:
                 await scheduler.stop()
             if dispatcher is not None:
@@ -114,6 +124,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.dispatcher_wake = lambda: None
+    app.state.inbox_wake = lambda: None
+    app.state.whatsapp_inflight = 0
+    app.state.whatsapp_last_at = 0.0
     app.state.telegram_bot = None
     app.add_middleware(SecurityHeaders, https=settings.public_base.startswith("https://"))
     app.add_middleware(BodySizeLimit)

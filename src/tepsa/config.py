@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     conversation_idle_hours: int = 24
     """A WhatsApp conversation closes after this much silence; a later message is a follow-up on the open intake."""
     dispatcher_enabled: bool = True
+    """Also runs the inbox worker and the scheduler (off only in special test set-ups)."""
+    inbox_inline: bool = True
+    """Work a WhatsApp message off inside its webhook when the instance is idle (the reply is the TwiML
+    answer); in a burst, or when false, the webhook only stores it and the inbox worker replies."""
+    inbox_poll_seconds: float = 1.0
+    inbox_busy_pace_seconds: float = 0.1
+    """While webhooks keep arriving, the inbox worker pauses this long between messages (answers first)."""
     dispatcher_poll_seconds: float = 1.0
     outbox_backoff_base_seconds: float = 1.0
     migrate_on_start: bool = True

@@ -48,7 +48,10 @@ def privacy_sweep(engine: Engine, retention_days: int | None) -> None:
     with Session(engine) as session:
         process_erasures(session)
         if retention_days is not None:
+            from tepsa.intake.inbox import purge_done
+
             run_retention(session, retention_days)
+            purge_done(session)
         session.commit()
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from twilio.twiml.messaging_response import MessagingResponse
 
 from tepsa.channels.twilio_common import verified_form
+from tepsa import texts
 from tepsa.conversation.whatsapp import handle_and_commit
+from tepsa.intake import inbox
 from tepsa.intake.service import IncomingMessage
 from tepsa.phone import InvalidPhone, to_e164
 
@@ -58,12 +63,46 @@ def parse_whatsapp(form: FormData) -> IncomingMessage:
 
 @router.post("/webhooks/twilio/whatsapp", response_class=Response)
 async def whatsapp_webhook(request: Request) -> Response:
+    """Store the message, then answer: with the conversation's reply when idle, "received" in a burst.
+
+    The message is in the database before any 200. When no other WhatsApp
+    request is being handled by this instance (and nothing older waits), the
+    message is worked off here and the reply is the TwiML answer, as a reporter
+    expects in a chat. Otherwise the answer is a short "received" and the inbox
+    worker sends the real reply through the outbox moments later.
+    """
     state = request.app.state
     form = await verified_form(request, state.settings)
     message = parse_whatsapp(form)
-    reply = await run_in_threadpool(handle_and_commit, state.engine, message, state.settings.conversation_idle_hours)
+    state.whatsapp_inflight += 1
+    state.whatsapp_last_at = time.monotonic()
+    try:
+        want_inline = state.settings.inbox_inline and state.whatsapp_inflight == 1
+        stored = await run_in_threadpool(inbox.store, state.engine, message, want_inline)
+        if stored.in_hand:
+            # Twilio's retry while another request (maybe another instance) works the first delivery
+            # off: wait a moment for it, so that both are answered alike.
+            for _ in range(30):
+                await asyncio.sleep(0.1)
+                if await run_in_threadpool(inbox.is_done, state.engine, message.provider_sid):
+                    stored = inbox.Stored(stored.id, "done", True)
+                    break
+        if stored.inline or stored.status == "done":
+            try:
+                reply = await run_in_threadpool(handle_and_commit, state.engine, message,
+                                                state.settings.conversation_idle_hours)
+            except BaseException:
+                await run_in_threadpool(inbox.release, state.engine, message.provider_sid)
+                state.inbox_wake()
+                raise
+            text_out = reply.text
+        else:
+            state.inbox_wake()
+            text_out = "" if stored.quiet else texts.text("whatsapp", "received_later", "id")
+    finally:
+        state.whatsapp_inflight -= 1
     state.dispatcher_wake()
     twiml = MessagingResponse()
-    if reply.text:  # a blocked number gets no automatic answer
-        twiml.message(reply.text)
+    if text_out:  # a blocked number gets no automatic answer
+        twiml.message(text_out)
     return Response(content=str(twiml), media_type=TWIML)

@@ -277,6 +277,24 @@ def _finish(session: Session, message_id: int | None, reply: Reply) -> Reply:
     return reply
 
 
-def handle_and_commit(engine, msg: IncomingMessage, idle_hours: int = 24) -> Reply:
-    """``handle_whatsapp`` in its own transaction (retried once when a racing retry won)."""
-    return in_transaction(engine, handle_whatsapp, msg, idle_hours)
+def handle_and_commit(engine, msg: IncomingMessage, idle_hours: int = 24, deliver: bool = False) -> Reply:
+    """``handle_whatsapp`` in its own transaction (retried once when a racing retry won).
+
+    The inbox row is marked done in the same transaction. ``deliver``: the
+    webhook has already answered ("received"), so the reply goes to the
+    reporter through the outbox (Twilio's REST API) instead of TwiML.
+    """
+    from tepsa.intake import inbox
+
+    def work(session: Session) -> Reply:
+        reply = handle_whatsapp(session, msg, idle_hours)
+        if msg.provider_sid:
+            inbox.mark_done(session, msg.provider_sid)
+        if deliver and reply.text and msg.from_phone:
+            outbox.enqueue(session, channel="whatsapp", dedupe_key=f"reply:{msg.provider_sid}",
+                           intake_id=reply.intake_id,
+                           payload={"to": msg.from_phone, "text": reply.text, "reference": reply.reference or "",
+                                    "window_until": (utcnow() + timedelta(hours=24)).isoformat()})
+        return reply
+
+    return in_transaction(engine, work)

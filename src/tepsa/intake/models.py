@@ -119,3 +119,24 @@ class ProviderEvent(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=128)
     received_at: datetime = Field(default_factory=utcnow)
+
+
+class Inbox(SQLModel, table=True):
+    """A webhook's message, written before the webhook answers and worked off afterwards.
+
+    When the service is idle the webhook works it off at once and answers with
+    the conversation's reply; in a burst it answers "received" and the inbox
+    worker works the backlog off in order, sending replies through the outbox.
+    Either way a message that was answered 200 is in the database first.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    provider_sid: str = Field(max_length=64, unique=True)
+    message: dict[str, Any] = Field(default_factory=dict, sa_column=Column(EncryptedJSON, nullable=False))
+    """The provider-neutral message (encrypted); emptied once worked off."""
+    status: str = Field(default="pending", max_length=12, index=True)  # pending | done
+    attempts: int = 0
+    locked_until: datetime | None = None
+    received_at: datetime = Field(default_factory=utcnow)
+    done_at: datetime | None = None
