@@ -14,6 +14,7 @@ caseload because it is the last resort.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -131,11 +132,18 @@ def choose(
     prov = provinsi_of(case.kabkota_kode)
     wanted = set(case.categories)
     reasons: list[str] = []
-    field_workers: list[Candidate] = []
     desks: list[WorkerInfo] = []
     skipped = {"inactive": 0, "off duty": 0, "unreachable": 0, "excluded": 0, "full": 0}
 
+    prefix = prov + "."
+    counts = {TIER_KABKOTA: 0, TIER_PROVINSI: 0}
+    pool: list[tuple] = []
+    no_point = case.lat is None or case.lon is None
+    inf = float("inf")
     for w in workers:
+        # Most of a national roster is in other provinces: drop them first, with one string test.
+        if w.jenis != BALAI and not w.kabkota_kode.startswith(prefix):
+            continue
         if not w.aktif:
             skipped["inactive"] += 1
             continue
@@ -153,22 +161,21 @@ def choose(
             continue
         if w.jenis != SAKTI_PEKSOS:
             continue
-        if w.kabkota_kode == case.kabkota_kode:
-            tier = TIER_KABKOTA
-        elif provinsi_of(w.kabkota_kode) == prov:
-            tier = TIER_PROVINSI
-        else:
-            continue
+        tier = TIER_KABKOTA if w.kabkota_kode == case.kabkota_kode else TIER_PROVINSI
         if w.open_cases >= w.kapasitas:
             skipped["full"] += 1
             continue
-        field_workers.append(Candidate(
-            worker_id=w.id, kode=w.kode, tier=tier, distance_km=_distance(case, w.lat, w.lon),
-            trained=bool(wanted & w.keahlian), open_cases=w.open_cases,
-        ))
+        counts[tier] += 1
+        # Rank on plain tuples; Candidate objects only for the few that are kept.
+        dist = None if no_point or w.lat is None or w.lon is None else haversine_km(case.lat, case.lon, w.lat, w.lon)
+        trained = bool(wanted & w.keahlian)
+        far = inf if dist is None else dist
+        pool.append(((_TIER_RANK[tier], round(far) if dist is not None else inf, not trained, w.open_cases, far, w.kode),
+                     w, tier, dist, trained))
 
-    field_workers.sort(key=_sort_key)
-    ranked = field_workers[:limit]
+    ranked = [Candidate(worker_id=w.id, kode=w.kode, tier=tier, distance_km=dist, trained=trained,
+                        open_cases=w.open_cases)
+              for _, w, tier, dist, trained in heapq.nsmallest(limit, pool, key=lambda item: item[0])]
 
     unit, why = covering_unit(case, units)
     if unit is not None:
@@ -182,9 +189,6 @@ def choose(
         reasons.append(f"unit {unit.kode} ({'covers province ' + prov if why == 'covers' else 'nearest unit; no unit covers province ' + prov})"
                        + ("" if desk_candidates else ": no active duty desk"))
 
-    counts = {TIER_KABKOTA: 0, TIER_PROVINSI: 0}
-    for c in field_workers:
-        counts[c.tier] += 1
     reasons.insert(0, f"{counts[TIER_KABKOTA]} worker(s) in kab/kota {case.kabkota_kode}, "
                       f"{counts[TIER_PROVINSI]} elsewhere in province {prov}")
     if any(skipped.values()):
