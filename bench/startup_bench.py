@@ -49,6 +49,10 @@ def run(kind: str, tmp: Path, intakes: int, concurrency: int, pin: bool) -> dict
         subprocess.run([TEPSA, "workers", "import", str(roster)], env=env, cwd=tmp, check=True, capture_output=True)
         reqs = signed_requests(intakes, f"http://127.0.0.1:{port}", f"ST{int(time.time()) % 100000:05d}")
         res = run_load(port, reqs, concurrency)
+        # Reports a busy webhook only stored are turned into intakes by the inbox worker: wait for it.
+        t0 = time.perf_counter()
+        while count_rows(url, "inbox", "status = 'pending'") and time.perf_counter() - t0 < 1200:
+            time.sleep(1.0)
         time.sleep(2.0)
         after = rss_mb(proc.pid)
     finally:

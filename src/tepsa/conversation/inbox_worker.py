@@ -13,62 +13,28 @@ import logging
 
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 
 from tepsa.conversation.whatsapp import handle_and_commit
 from tepsa.intake import inbox
+from tepsa.workloop import WorkLoop
 
 log = logging.getLogger("tepsa.inbox")
 
 
-class InboxWorker:
+class InboxWorker(WorkLoop):
+    name = "inbox"
+
     def __init__(self, engine: Engine, idle_hours: int, poll_seconds: float = 1.0, after_work=None,
                  busy=None, pace_seconds: float = 0.1) -> None:
         """``busy()`` says webhooks are arriving right now: the worker then pauses ``pace_seconds``
         between messages, so answering (and storing) new reports comes first in a burst while the
         backlog still moves; once the burst eases it works at full speed."""
+        super().__init__(poll_seconds, log)
         self.engine = engine
+        self.idle_hours = idle_hours
+        self.after_work = after_work or (lambda: None)
         self.busy = busy or (lambda: False)
         self.pace_seconds = pace_seconds
-        self.idle_hours = idle_hours
-        self.poll_seconds = poll_seconds
-        self.after_work = after_work or (lambda: None)
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task | None = None
-        self._stopping = False
-
-    async def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._task = asyncio.create_task(self._run(), name="tepsa-inbox-worker")
-
-    async def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            await self._task
-
-    def wake(self) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            try:
-                done = await self.work_once()
-            except DBAPIError:
-                log.warning("inbox: database unavailable, will retry")
-                done = 0
-            except Exception:  # never let the loop die
-                log.exception("inbox: worker error")
-                done = 0
-            if done:
-                continue
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
 
     async def work_once(self, limit: int = 20) -> int:
         messages = await run_in_threadpool(inbox.claim, self.engine, limit)

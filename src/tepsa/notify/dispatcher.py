@@ -14,68 +14,40 @@ import logging
 from collections.abc import Sequence
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from tepsa import metrics
 from tepsa.notify import service
 from tepsa.notify.senders import NotReachable, PermanentSendError, RetryAfter, Sender, TransientSendError
+from tepsa.workloop import WorkLoop
 
 log = logging.getLogger("tepsa.notify")
 
 
-class Dispatcher:
+class Dispatcher(WorkLoop):
+    name = "outbox"
+
     def __init__(self, engine: Engine, senders: Sequence[Sender], poll_seconds: float = 1.0,
                  backoff_base_seconds: float = 1.0, on_permanent_failure=None):
         """``on_permanent_failure(session, outbox_id)`` lets the owning domain react (it commits)."""
+        super().__init__(poll_seconds, log)
         self.engine = engine
         self.on_permanent_failure = on_permanent_failure
         self.backoff_base_seconds = backoff_base_seconds
         self.senders = {s.channel: s for s in senders}
-        self.poll_seconds = poll_seconds
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task | None = None
-        self._stopping = False
 
-    # -- lifecycle -------------------------------------------------------
     async def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
         for sender in self.senders.values():
             await sender.start()
-        self._task = asyncio.create_task(self._run(), name="tepsa-outbox-dispatcher")
+        await super().start()
 
     async def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            await self._task
+        await super().stop()
         for sender in self.senders.values():
             await sender.stop()
 
-    def wake(self) -> None:
-        """Callable from any thread after a commit that wrote outbox rows."""
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
-
-    # -- work --------------------------------------------------------------
-    async def _run(self) -> None:
-        while not self._stopping:
-            try:
-                busy = await self.dispatch_once()
-            except DBAPIError:
-                log.warning("outbox: database unavailable, will retry")
-                busy = 0
-            except Exception:  # never let the loop die
-                log.exception("outbox: dispatcher error")
-                busy = 0
-            if busy:
-                continue
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
+    async def work_once(self) -> int:
+        return await self.dispatch_once()
 
     def _claim(self) -> list[service.Claimed]:
         with Session(self.engine, expire_on_commit=False) as session:
