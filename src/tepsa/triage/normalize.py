@@ -23,6 +23,7 @@ _CLAUSE_SPLIT = re.compile(r",")
 _TOKEN = re.compile(r"[a-z]+|\d+(?:[.,]\d+)?|[±~]")
 _STRETCH = re.compile(r"([a-z])\1{2,}")
 _REDUP = re.compile(r"\b([a-z]{2,})(?:2|-\1)\b")
+_REDUP_SUFFIX = re.compile(r"\b([a-z]{2,})2(an|nya|in|kan)\b")   # "sakit2an", "anak2nya"
 _REDUP_HYPHEN = re.compile(r"\b([a-z]{2,})-([a-z]{2,})\b")
 _ABBREV_DOT = re.compile(
     r"\b(kec|kel|kab|kot|ds|dsn|jl|jln|no|dr|drs|yth|sd|smp|sma|smk|th|thn|bpk|kp|kmp|ny|tn|adm|rt|rw|"
@@ -89,6 +90,7 @@ class Normalizer:
             text = _clean_unicode(text)
         text = _STRETCH.sub(r"\1", text)
         text = _ABBREV_DOT.sub(r"\1 ", text)           # "kec. tenayan" is not a sentence end
+        text = _REDUP_SUFFIX.sub(r"\1 \1\2", text)    # "sakit2an" -> "sakit sakitan", "anak2nya" -> "anak anaknya"
         text = _REDUP.sub(r"\1 \1", text)              # "anak2", "anak-anak" -> "anak anak"
         text = _REDUP_HYPHEN.sub(r"\1 \2", text)       # "dipukul-pukul" -> "dipukul pukul"
         text = _DIGIT_ALPHA.sub(r"\1 \2", text)        # "10th" -> "10 th"
