@@ -110,3 +110,16 @@ def test_a_blocked_number_gets_no_received_answer_in_a_burst(burst_client, engin
 def _count(engine, model) -> int:
     with Session(engine) as s:
         return len(s.exec(select(model)).all())
+
+
+def test_a_message_that_keeps_failing_is_set_aside_and_holds_nothing_back(engine):
+    poison = IncomingMessage(channel="whatsapp", provider_sid="SM-poison", from_phone="+6281200000014", body="x")
+    later = IncomingMessage(channel="whatsapp", provider_sid="SM-after", from_phone="+6281200000015", body="halo")
+    inbox.store(engine, poison, want_inline=False)
+    with Session(engine) as s:
+        s.execute(update(Inbox).values(attempts=inbox.MAX_ATTEMPTS))
+        s.commit()
+    assert inbox.claim(engine) == []  # the worker's next look sets the poison aside
+    assert inbox.store(engine, later, want_inline=True).inline is True  # nothing waits before this one now
+    with Session(engine) as s:
+        assert s.exec(select(Inbox.status).where(Inbox.provider_sid == "SM-poison")).one() == "failed"

@@ -22,6 +22,9 @@ from tepsa.intake.models import Inbox
 from tepsa.intake.service import IncomingMessage
 
 LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 10
+"""A message that fails this often is set aside ('failed', kept for a person to look at), so it
+neither loops forever nor holds back the messages behind it."""
 KEEP_DONE = timedelta(days=7)
 """Done rows (without the message) answer provider retries quickly for a week, then go."""
 
@@ -119,6 +122,9 @@ def claim(engine: Engine, limit: int = 20) -> list[IncomingMessage]:
     """Lease the oldest pending messages to this worker (in order; skipped when another holds them)."""
     now = utcnow()
     with Session(engine) as session:
+        session.execute(update(Inbox).where(Inbox.status == "pending", Inbox.attempts >= MAX_ATTEMPTS,
+                                            or_(col(Inbox.locked_until).is_(None), col(Inbox.locked_until) < now))
+                        .values(status="failed"))
         rows = list(session.exec(
             select(Inbox).where(Inbox.status == "pending",
                                 or_(col(Inbox.locked_until).is_(None), col(Inbox.locked_until) < now))

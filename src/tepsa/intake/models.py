@@ -135,7 +135,7 @@ class Inbox(SQLModel, table=True):
     provider_sid: str = Field(max_length=64, unique=True)
     message: dict[str, Any] = Field(default_factory=dict, sa_column=Column(EncryptedJSON, nullable=False))
     """The provider-neutral message (encrypted); emptied once worked off."""
-    status: str = Field(default="pending", max_length=12, index=True)  # pending | done
+    status: str = Field(default="pending", max_length=12, index=True)  # pending | done | failed
     attempts: int = 0
     locked_until: datetime | None = None
     received_at: datetime = Field(default_factory=utcnow)
