@@ -135,6 +135,8 @@ HELDOUT_FLOORS = {
     "e": (0.97, 0.86, 0.88, 0.05, 0.03),
     # Scored unseen at 2026.11.25-1 and 2026.11.25-2, not studied: these floors only stop losses.
     "f": (0.66, 0.72, 0.61, 0.18, 0.05),
+    # Scored unseen at 2026.11.25-2, not studied.
+    "g": (0.79, 0.83, 0.82, 0.13, 0.01),
 }
 
 
