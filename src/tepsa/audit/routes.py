@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from tepsa.audit.service import list_events, record
-from tepsa.auth.deps import Principal, require_role
+from tepsa.auth.deps import Principal, client_address, require_role
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -27,7 +27,7 @@ async def get_audit(
         with Session(request.app.state.engine) as session:
             items, total = list_events(session, intake_id, actor, limit, offset)
             record(session, actor=who.username, role=who.role,
-                   address=request.client.host if request.client else None, action="read_audit",
+                   address=client_address(request), action="read_audit",
                    intake_id=intake_id)
             session.commit()
             return items, total

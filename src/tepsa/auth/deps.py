@@ -35,6 +35,11 @@ def current_principal(request: Request, token: str | None = Depends(oauth2_schem
     return Principal(username=claims["sub"], role=role)
 
 
+def client_address(request: Request) -> str | None:
+    """The caller's address for the audit trail (the proxy's view when behind one)."""
+    return request.client.host if request.client else None
+
+
 PERMISSION_ATTR = "__tepsa_permission__"
 
 

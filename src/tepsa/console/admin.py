@@ -16,7 +16,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
 from tepsa.audit.service import record
-from tepsa.auth.deps import Principal
+from tepsa.auth.deps import Principal, client_address
 from tepsa.console.session import check_csrf, console_user
 from tepsa.console.web import lang_of, render, translator
 
@@ -40,12 +40,9 @@ def _admin(request: Request, user: Principal = Depends(console_user("admin"))) -
 Admin = Depends(_admin)
 
 
-def _address(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
 
 def _audit(session: Session, request: Request, user: Principal, action: str, detail: dict[str, Any]) -> None:
-    record(session, actor=user.username, role=user.role, address=_address(request), action=action, detail=detail)
+    record(session, actor=user.username, role=user.role, address=client_address(request), action=action, detail=detail)
 
 
 def _t(request: Request):

@@ -35,11 +35,11 @@ from sqlmodel import Session, col, select
 
 from tepsa.assignment.models import ACTIVE_ASSIGNMENT_STATES, Assignment, Worker
 from tepsa.audit.service import record
-from tepsa.auth.deps import Principal
+from tepsa.auth.deps import Principal, client_address
 from tepsa.console import charts
 from tepsa.console.session import console_user
 from tepsa.console.web import duration, lang_of, render, translator
-from tepsa.db import utcnow
+from tepsa.db import as_utc, utcnow
 from tepsa.geo.models import Region, Unit, UnitArea
 from tepsa.intake.models import Intake
 from tepsa.vocab import URGENCIES, category_label, urgency_label
@@ -202,12 +202,8 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _month_of(moment: datetime) -> str:
-    return f"{_aware(moment).astimezone(WIB):%Y-%m}"
+    return f"{as_utc(moment).astimezone(WIB):%Y-%m}"
 
 
 def provinsi_kode(kabkota_kode: str | None) -> str | None:
@@ -245,7 +241,7 @@ def compute_figures(session: Session, period: Period, lang: str = "id") -> Figur
         channels[channel or UNKNOWN] += 1
         if urgency:
             urgency_of[intake_id] = urgency
-            created[intake_id] = _aware(created_at)
+            created[intake_id] = as_utc(created_at)
 
     def cat_label(code: str) -> str:
         if code == NO_CATEGORY:
@@ -298,7 +294,7 @@ def _timing(session: Session, urgency_of: dict[int, str], created: dict[int, dat
     for intake_id, accepted_at in first_accept.items():
         if accepted_at is None:
             continue
-        seconds = (_aware(accepted_at) - created[intake_id]).total_seconds()
+        seconds = (as_utc(accepted_at) - created[intake_id]).total_seconds()
         waits[urgency_of[intake_id]].append(max(seconds, 0.0))
     out = []
     for urgency in URGENCIES:
@@ -503,7 +499,7 @@ def _load(request: Request, user: Principal, fmt: str, figure: str | None = None
         with Session(request.app.state.engine) as session:
             fig = compute_figures(session, period, lang)
             record(session, actor=user.username, role=user.role,
-                   address=request.client.host if request.client else None, action="read_dashboard",
+                   address=client_address(request), action="read_dashboard",
                    detail={"via": "console", "format": fmt, "dari": period.dari, "sampai": period.sampai,
                            **({"figure": figure} if figure else {})})
             session.commit()

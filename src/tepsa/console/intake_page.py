@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from tepsa.assignment.models import Assignment, Worker
 from tepsa.audit.service import record
-from tepsa.auth.deps import Principal
+from tepsa.auth.deps import Principal, client_address
 from tepsa.console.minimap import MapPoint, render_map
 from tepsa.console.session import ConsoleOperator, check_csrf
 from tepsa.console.web import render
@@ -28,9 +28,6 @@ from tepsa.triage.engine import _location_matcher, triage
 router = APIRouter(tags=["console"], include_in_schema=False)
 
 
-def _address(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
 
 def _by_reference(session: Session, reference: str) -> Intake:
     intake = session.exec(select(Intake).where(Intake.reference == actions.normalise_reference(reference))).first()
@@ -39,20 +36,16 @@ def _by_reference(session: Session, reference: str) -> Intake:
     return intake
 
 
-def _region_path(session: Session, intake: Intake) -> list[tuple[str, str, str]]:
-    """(level, kode, name) from village up to province."""
+def _region_path(intake: Intake) -> list[tuple[str, str, str]]:
+    """(level, kode, name) from village up to province, from the in-memory gazetteer."""
+    from tepsa.geo.gazetteer import get_gazetteer
+
+    gaz = get_gazetteer()
     kodes = [k for k in (intake.desa_kode, intake.kecamatan_kode, intake.kabkota_kode) if k]
     if intake.kabkota_kode:
         kodes.append(intake.kabkota_kode.split(".", 1)[0])
-    rows = {r.kode: r for r in session.exec(select(Region).where(col(Region.kode).in_(kodes)))}
-    path = [(rows[k].level, k, rows[k].nama) for k in kodes if k in rows]
-    if intake.desa_kode and intake.desa_kode not in rows:
-        from tepsa.geo.gazetteer import get_gazetteer
-
-        desa = get_gazetteer().region(intake.desa_kode)  # villages live in the gazetteer only
-        if desa is not None:
-            path.insert(0, ("desa", desa.kode, desa.nama))
-    return path
+    regions = [gaz.region(k) for k in kodes]
+    return [(r.level, r.kode, r.nama) for r in regions if r is not None]
 
 
 def _map(session: Session, intake: Intake, candidates: list[dict]) -> str:
@@ -82,7 +75,7 @@ def page_data(session: Session, intake: Intake) -> dict:
          "id": a.id}
         for a in session.exec(select(Attachment).where(Attachment.intake_id == intake.id).order_by(col(Attachment.id)))
     ]
-    detail["region_path"] = _region_path(session, intake)
+    detail["region_path"] = _region_path(intake)
     ranked = [c.as_dict() | {"worker_id": c.worker_id} for c in actions.candidates(session, intake)] if intake.status == "open" else []
     detail["candidates"] = ranked
     detail["map_svg"] = _map(session, intake, ranked)
@@ -104,7 +97,7 @@ def page_data(session: Session, intake: Intake) -> dict:
 def _show(request: Request, user: Principal, reference: str, flash: str | None = None, error: str | None = None,
           status_code: int = 200) -> HTMLResponse:
     """The page (runs in a worker thread): opening it marks the intake seen and is audited."""
-    actor = Actor.of(user, _address(request))
+    actor = Actor.of(user, client_address(request))
 
     def run():
         with Session(request.app.state.engine, expire_on_commit=False) as session:
@@ -154,7 +147,7 @@ async def new_intake_save(request: Request, user: Principal = ConsoleOperator, c
                           form_token: str = Form(default="", max_length=64), danger_now: str = Form(default=""),
                           contact_safe: str = Form(default="")):
     check_csrf(request, csrf)
-    actor = Actor.of(user, _address(request))
+    actor = Actor.of(user, client_address(request))
     try:
         number = to_e164(phone) if phone.strip() else None
     except InvalidPhone:
@@ -208,7 +201,7 @@ def _place_from_text(text: str) -> dict | None:
 async def _act(request: Request, user: Principal, reference: str, csrf: str, done: str, fn) -> HTMLResponse:
     """Run one decision in a transaction; back to the page with a message, or the page with the error."""
     check_csrf(request, csrf)
-    actor = Actor.of(user, _address(request))
+    actor = Actor.of(user, client_address(request))
 
     def run(session: Session):
         intake = _by_reference(session, reference)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session, select
 from sse_starlette import EventSourceResponse
 
 from tepsa.audit.service import record
-from tepsa.auth.deps import Principal
+from tepsa.auth.deps import Principal, client_address
 from tepsa.console.live import QueueWatch
 from tepsa.console.session import ConsoleOperator, check_csrf
 from tepsa.console.web import render
@@ -37,7 +37,7 @@ def _rows(request: Request, user: Principal, f: QueueFilter):
         if f.search:
             # A search by number reads personal data: audited (the number itself is not stored).
             record(session, actor=user.username, role=user.role,
-                   address=request.client.host if request.client else None, action="queue_search",
+                   address=client_address(request), action="queue_search",
                    detail={"results": [r.id for r in rows][:20]})
             session.commit()
         return rows, total

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
 from tepsa.audit.service import record
-from tepsa.auth.deps import Principal, public
+from tepsa.auth.deps import Principal, client_address, public
 from tepsa.auth.service import BLOCKED, sign_in
 from tepsa.channels.simulator import AsyncSimulator
 from tepsa.console.session import ConsoleOperator, check_csrf, console_user, end_session, start_session
@@ -134,7 +134,7 @@ async def audit_page(request: Request, user: Principal = Depends(console_user("s
     def run():
         with Session(request.app.state.engine) as session:
             items, total = list_events(session, intake_id, actor, 200, 0)
-            record(session, actor=user.username, role=user.role, address=request.client.host if request.client else None,
+            record(session, actor=user.username, role=user.role, address=client_address(request),
                    action="read_audit", intake_id=intake_id, detail={"via": "console"})
             session.commit()
             return items, total

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from tepsa.console.session import csrf_token, set_csrf_cookie
-from tepsa.db import utcnow
+from tepsa.db import as_utc, utcnow
 from tepsa.texts import MissingText, text
 from tepsa.vocab import CATEGORIES, URGENCIES, category_label, urgency_label
 
@@ -46,10 +46,6 @@ def translator(lang: str):
     return t
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
 def duration(seconds: float | None, lang: str = "id") -> str:
     """'3 mnt', '2 j 5 mnt', '4 h' - short enough for a queue row."""
     if seconds is None:
@@ -69,7 +65,7 @@ def duration(seconds: float | None, lang: str = "id") -> str:
 def age_of(moment: datetime | None, lang: str = "id") -> str:
     if moment is None:
         return "-"
-    return duration((utcnow() - _aware(moment)).total_seconds(), lang)
+    return duration((utcnow() - as_utc(moment)).total_seconds(), lang)
 
 
 def wib(moment: datetime | None) -> str:
@@ -78,7 +74,7 @@ def wib(moment: datetime | None) -> str:
         return "-"
     from datetime import timedelta
 
-    return _aware(moment).astimezone(timezone(timedelta(hours=7))).strftime("%d/%m/%Y %H:%M WIB")
+    return as_utc(moment).astimezone(timezone(timedelta(hours=7))).strftime("%d/%m/%Y %H:%M WIB")
 
 
 templates.env.globals.update(URGENCIES=URGENCIES, CATEGORIES=CATEGORIES)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
@@ -20,7 +20,7 @@ from tepsa.assignment.service import assign_intake, live_assignment
 from tepsa.conversation.dialogue import YES_NO_QUESTIONS, Facts, age_of, command_of, next_question, yes_no
 from tepsa.conversation.models import Conversation
 from tepsa.crypto import phone_hash
-from tepsa.db import in_transaction, utcnow
+from tepsa.db import as_utc, in_transaction, utcnow
 from tepsa.intake.models import InboundMessage, Intake, TimelineEvent
 from tepsa.intake.service import (IncomingMessage, Received, apply_triage, open_intake, open_intake_for,
                                   receive_message)
@@ -39,10 +39,6 @@ class Reply:
     text: str
     intake_id: int | None
     reference: str | None
-
-
-def _aware(dt):
-    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def facts_of(intake: Intake) -> Facts:
@@ -71,7 +67,7 @@ def _active_conversation(session: Session, phone: str, idle_hours: int) -> tuple
                         .order_by(col(Conversation.id).desc())).first()
     if conv is None or conv.state == "closed":
         return None, False
-    if utcnow() - _aware(conv.last_inbound_at) > timedelta(hours=idle_hours):
+    if utcnow() - as_utc(conv.last_inbound_at) > timedelta(hours=idle_hours):
         conv.state, conv.closed_at = "closed", utcnow()
         session.add(conv)
         session.flush()
@@ -97,7 +93,7 @@ def notify_reporter(session: Session, intake: Intake, key: str, lang: str = "id"
         session, channel="whatsapp", dedupe_key=f"wa:{key}:{intake.id}", intake_id=intake.id,
         payload={"to": intake.reporter_phone, "text": text("whatsapp", key, lang, reference=intake.reference),
                  "reference": intake.reference,
-                 "window_until": (_aware(intake.last_message_at) + timedelta(hours=24)).isoformat()},
+                 "window_until": (as_utc(intake.last_message_at) + timedelta(hours=24)).isoformat()},
     )
 
 

@@ -15,7 +15,7 @@ from rapidfuzz import fuzz
 from sqlmodel import Session, col, or_, select
 
 from tepsa.assignment.choice import Candidate, choose
-from tepsa.assignment.models import Assignment, Worker
+from tepsa.assignment.models import Assignment
 from tepsa.assignment.service import (
     _case, _make_offer, assign_intake, close_offer, live_assignment, load_candidates,
 )
@@ -190,9 +190,14 @@ def normalise_reference(raw: str) -> str:
     return f"{s[:3]}-{s[3:]}" if len(s) == 6 else (raw or "").strip().upper()
 
 
-def _report_text(session: Session, intake_id: int) -> str:
-    return " ".join(session.exec(select(InboundMessage.body).where(
-        InboundMessage.intake_id == intake_id, InboundMessage.kind == "report")))
+def _report_texts(session: Session, intake_ids: list[int]) -> dict[int, str]:
+    """Each intake's report messages as one lower-case text, in one query."""
+    texts: dict[int, list[str]] = {}
+    for intake_id, body in session.exec(select(InboundMessage.intake_id, InboundMessage.body).where(
+            col(InboundMessage.intake_id).in_(intake_ids), InboundMessage.kind == "report")
+            .order_by(col(InboundMessage.id))):
+        texts.setdefault(intake_id, []).append(body)
+    return {k: " ".join(v).lower() for k, v in texts.items()}
 
 
 def likely_duplicates(session: Session, intake: Intake, limit: int = 5) -> list[dict]:
@@ -208,10 +213,11 @@ def likely_duplicates(session: Session, intake: Intake, limit: int = 5) -> list[
     others = list(session.exec(select(Intake).where(Intake.id != intake.id, Intake.created_at >= since,
                                                     Intake.status != "duplicate", or_(*same))
                                .order_by(col(Intake.created_at).desc()).limit(40)))
-    mine = _report_text(session, intake.id).lower()
+    texts = _report_texts(session, [intake.id, *(o.id for o in others)])
+    mine = texts.get(intake.id, "")
     scored = []
     for other in others:
-        score = fuzz.token_set_ratio(mine, _report_text(session, other.id).lower()) if mine else 0.0
+        score = fuzz.token_set_ratio(mine, texts.get(other.id, "")) if mine else 0.0
         why = []
         if intake.reporter_phone_hash and other.reporter_phone_hash == intake.reporter_phone_hash:
             score += 30
@@ -251,9 +257,3 @@ def new_operator_intake(session: Session, actor: Actor, body: str, form_token: s
     record(session, actor=actor.username, role=actor.role, address=actor.address, action="intake_created",
            intake_id=intake.id, detail={"channel": "operator"})
     return intake
-
-
-def worker_kodes(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return dict(session.exec(select(Worker.id, Worker.kode).where(col(Worker.id).in_(ids))).all())

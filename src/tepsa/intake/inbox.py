@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
-from tepsa.db import utcnow
+from tepsa.db import as_utc, utcnow
 from tepsa.intake.models import Inbox
 from tepsa.intake.service import IncomingMessage
 
@@ -85,14 +85,8 @@ def store(engine: Engine, msg: IncomingMessage, want_inline: bool) -> Stored:
                 select(table.c.status, table.c.locked_until, table.c.id)
                 .where(table.c.provider_sid == msg.provider_sid)).one()
         # A retry: done -> answer as before; pending -> whoever holds it finishes it.
-        held = status == "pending" and locked_until is not None and _aware(locked_until) > now
+        held = status == "pending" and locked_until is not None and as_utc(locked_until) > now
         return Stored(row_id, status, status == "done", in_hand=held)
-
-
-def _aware(moment):
-    from datetime import timezone
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _older_pending(session: Session, inbox_id: int) -> bool:

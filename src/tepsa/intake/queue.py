@@ -14,7 +14,8 @@ from sqlmodel import Session, col, select
 
 from tepsa.assignment.models import ACTIVE_ASSIGNMENT_STATES, Assignment, Worker
 from tepsa.crypto import phone_hash
-from tepsa.geo.models import Region, UnitArea
+from tepsa.db import as_utc
+from tepsa.geo.models import UnitArea
 from tepsa.intake.models import Intake
 from tepsa.phone import InvalidPhone, to_e164
 from tepsa.vocab import URGENCY_RANK
@@ -26,10 +27,6 @@ STATUSES = ("open", "closed", "duplicate", "all")
 MAX_ROWS = 200
 
 
-def _aware(t: datetime | None) -> datetime | None:
-    return None if t is None else (t if t.tzinfo else t.replace(tzinfo=timezone.utc))
-
-
 def due(urgency: str | None, created_at: datetime, opened_at: datetime | None, assignment_status: str | None,
         offer_deadline: datetime | None) -> tuple[datetime | None, str | None]:
     """The next deadline of an open intake and what it is for.
@@ -39,7 +36,7 @@ def due(urgency: str | None, created_at: datetime, opened_at: datetime | None, a
     - no worker yet: the guide's response target for the urgency;
     - accepted: nothing is waiting on the hotline.
     """
-    created_at = _aware(created_at)
+    created_at = as_utc(created_at)
     if urgency in OPERATOR_CONTACT and opened_at is None:
         return created_at + OPERATOR_CONTACT[urgency], "operator_contact"
     if assignment_status == "accepted":
@@ -47,7 +44,7 @@ def due(urgency: str | None, created_at: datetime, opened_at: datetime | None, a
     target = WORKER_RESPONSE.get(urgency or "")
     target_at = created_at + target if target else None
     if assignment_status == "offered" and offer_deadline is not None:
-        offer_deadline = _aware(offer_deadline)
+        offer_deadline = as_utc(offer_deadline)
         if target_at is None or offer_deadline <= target_at:
             return offer_deadline, "offer_answer"
     return (target_at, "worker_response") if target_at else (None, None)
@@ -56,7 +53,7 @@ def due(urgency: str | None, created_at: datetime, opened_at: datetime | None, a
 def sort_key(urgency: str | None, deadline: datetime | None, created_at: datetime) -> tuple:
     """Most urgent first; within a level the deadline closest to being missed; then the oldest."""
     far = datetime.max.replace(tzinfo=timezone.utc)
-    return (-URGENCY_RANK.get(urgency or "", -1), _aware(deadline) or far, _aware(created_at))
+    return (-URGENCY_RANK.get(urgency or "", -1), as_utc(deadline) or far, as_utc(created_at))
 
 
 @dataclass
@@ -141,7 +138,7 @@ def queue(session: Session, f: QueueFilter, now: datetime) -> tuple[list[QueueRo
                 .join(Worker, Worker.id == Assignment.worker_id)
                 .where(col(Assignment.intake_id).in_(ids), col(Assignment.status).in_(ACTIVE_ASSIGNMENT_STATES))):
             live[intake_id] = (status, deadline_at, kode)
-    names = _area_names(session, intakes)
+    names = _area_names(intakes)
     rows = []
     for i in intakes:
         status, offer_deadline, kode = live.get(i.id, (None, None, None))
@@ -160,17 +157,18 @@ def queue(session: Session, f: QueueFilter, now: datetime) -> tuple[list[QueueRo
     return rows[:MAX_ROWS], total
 
 
-def _area_names(session: Session, intakes: list[Intake]) -> dict[str, str]:
-    kodes = set()
+def _area_names(intakes: list[Intake]) -> dict[str, str]:
+    """Names of the rows' kecamatan, kab/kota and province, from the in-memory gazetteer (no query)."""
+    from tepsa.geo.gazetteer import get_gazetteer
+
+    gaz = get_gazetteer()
+    names = {}
     for i in intakes:
-        for k in (i.kecamatan_kode, i.kabkota_kode):
-            if k:
-                kodes.add(k)
-        if i.kabkota_kode:
-            kodes.add(i.kabkota_kode.split(".", 1)[0])
-    if not kodes:
-        return {}
-    return dict(session.exec(select(Region.kode, Region.nama).where(col(Region.kode).in_(kodes))).all())
+        for k in (i.kecamatan_kode, i.kabkota_kode, (i.kabkota_kode or "").split(".", 1)[0]):
+            r = gaz.region(k) if k else None
+            if r is not None:
+                names[k] = r.nama
+    return names
 
 
 def change_marker(session: Session) -> tuple:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
-from tepsa.auth.deps import Principal, require_role
+from tepsa.auth.deps import Principal, client_address, require_role
 from tepsa.audit.service import record
 from tepsa.intake.queries import intake_detail, list_intakes
 
@@ -16,9 +16,6 @@ router = APIRouter(prefix="/api/v1/intakes", tags=["intakes"])
 
 MAX_ID = 2**31 - 1  # what every database's integer column holds; larger numbers are refused with 422
 
-
-def _address(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 @router.get("")
@@ -31,7 +28,7 @@ async def get_intakes(
     def run():
         with Session(request.app.state.engine) as session:
             items, total = list_intakes(session, limit, offset)
-            record(session, actor=who.username, role=who.role, address=_address(request), action="list_intakes",
+            record(session, actor=who.username, role=who.role, address=client_address(request), action="list_intakes",
                    detail={"intake_ids": [i["id"] for i in items]})
             session.commit()
             return items, total
@@ -48,7 +45,7 @@ async def get_intake(
         with Session(request.app.state.engine) as session:
             detail = intake_detail(session, intake_id)
             if detail is not None:
-                record(session, actor=who.username, role=who.role, address=_address(request), action="read_intake",
+                record(session, actor=who.username, role=who.role, address=client_address(request), action="read_intake",
                        intake_id=intake_id)
                 session.commit()
             return detail
