@@ -140,6 +140,28 @@ def _apply_answer(session: Session, intake: Intake, key: str, body: str) -> bool
 
 def handle_whatsapp(session: Session, msg: IncomingMessage, idle_hours: int = 24, lang: str = "id") -> Reply:
     """Store ``msg``, act on it and decide the reply; the caller commits."""
+    try:
+        return _handle(session, msg, idle_hours, lang)
+    except _AnsweredBefore as done:
+        return done.reply
+
+
+class _AnsweredBefore(Exception):
+    """A racing retry found the first delivery stored: its reply stands and nothing more happens."""
+
+    def __init__(self, reply: Reply) -> None:
+        self.reply = reply
+
+
+def _receive(session: Session, msg: IncomingMessage, lang: str) -> Received:
+    """``receive_message``, stopping the conversation when the message turns out to be a retry."""
+    received = receive_message(session, msg)
+    if received.duplicate:
+        raise _AnsweredBefore(_as_before(session, received, lang))
+    return received
+
+
+def _handle(session: Session, msg: IncomingMessage, idle_hours: int, lang: str) -> Reply:
     phone = msg.from_phone or ""
     if msg.provider_sid:
         stored = session.exec(select(InboundMessage).where(InboundMessage.provider_sid == msg.provider_sid)).first()
@@ -156,9 +178,7 @@ def handle_whatsapp(session: Session, msg: IncomingMessage, idle_hours: int = 24
             intake = open_intake(session, "whatsapp", phone)
             intake.status = "blocked"
             session.add(intake)
-        received = receive_message(session, replace(msg, kind="blocked", intake_id=intake.id))
-        if received.duplicate:
-            return _as_before(session, received, lang)
+        received = _receive(session, replace(msg, kind="blocked", intake_id=intake.id), lang)
         return _finish(session, received.message_id, Reply("", intake.id, intake.reference))
 
     command = command_of(msg.body) if msg.body and msg.lat is None and not msg.num_media else None
@@ -169,9 +189,7 @@ def handle_whatsapp(session: Session, msg: IncomingMessage, idle_hours: int = 24
         intake = _latest_intake(session, phone)
         if intake is None:
             return Reply(text("whatsapp", "status_none", lang), None, None)
-        received = receive_message(session, replace(msg, kind="command", intake_id=intake.id))
-        if received.duplicate:
-            return _as_before(session, received, lang)
+        received = _receive(session, replace(msg, kind="command", intake_id=intake.id), lang)
         if command == "stop":
             conv, _ = _active_conversation(session, phone, idle_hours)
             if conv is not None and conv.state == "active":
@@ -186,9 +204,7 @@ def handle_whatsapp(session: Session, msg: IncomingMessage, idle_hours: int = 24
     if command == "darurat":
         intake = open_intake_for(session, "whatsapp", phone) or open_intake(session, "whatsapp", phone)
         intake.urgency_floor = "darurat"
-        received = receive_message(session, replace(msg, kind="command", intake_id=intake.id))
-        if received.duplicate:
-            return _as_before(session, received, lang)
+        received = _receive(session, replace(msg, kind="command", intake_id=intake.id), lang)
         if conv is None:
             conv = _start_conversation(session, intake, phone)
         question = next_question(facts_of(intake), conv.asked)
@@ -198,9 +214,7 @@ def handle_whatsapp(session: Session, msg: IncomingMessage, idle_hours: int = 24
     awaiting = conv.awaiting if conv is not None else None
     answer_only = awaiting in YES_NO_QUESTIONS | {"age", "contact_time"} and len(msg.body.split()) <= 6 \
         and msg.lat is None and not msg.num_media
-    received = receive_message(session, replace(msg, kind="answer" if answer_only else "report"))
-    if received.duplicate:
-        return _as_before(session, received, lang)
+    received = _receive(session, replace(msg, kind="answer" if answer_only else "report"), lang)
     intake = session.get(Intake, received.intake_id)
     if conv is None or conv.intake_id != intake.id:
         conv = _start_conversation(session, intake, phone)
