@@ -115,16 +115,17 @@ def _evaluate(rs: RuleSet, toks, all_hits, young: bool, age: int | None) -> dict
     sent_len: dict[int, int] = {}
     for sid in toks.sent:
         sent_len[sid] = sent_len.get(sid, 0) + 1
+    # only rules whose own phrases matched can fire (in rule order: escalators see earlier categories)
+    order, by_id = rs.order, rs.by_id
+    matched = [(by_id[rid], all_hits[(rid, "p")])
+               for rid in sorted((rid for rid, kind in all_hits if kind == "p"), key=order.__getitem__)]
     changed = True
     passes = 0
     while changed and passes < 4:
         changed = False
         passes += 1
-        for rule in rs.rules:
+        for rule, phits in matched:
             if rule.id in fired:
-                continue
-            phits = all_hits.get((rule.id, "p"))
-            if not phits:
                 continue
             if rule.max_tokens is not None and ntok > rule.max_tokens:
                 continue
@@ -162,7 +163,7 @@ def _evaluate(rs: RuleSet, toks, all_hits, young: bool, age: int | None) -> dict
 def _texts(hits: list[Hit], limit: int = 5) -> list[str]:
     """Matched phrases for a reason, without repeats."""
     out: list[str] = []
-    for h in hits:
+    for h in sorted(hits, key=lambda h: (h.start, -h.end)):  # stable order, whatever the index order
         if h.text not in out:
             out.append(h.text)
     return out[:limit]
@@ -185,7 +186,7 @@ def _triage(messages: list[str], location_pin: dict | None) -> TriageResult:
     age, age_text, several = extract_age(toks)
     young = is_young(toks, age)
     fired = _evaluate(rs, toks, all_hits, young, age)
-    by_id: dict[str, Rule] = {r.id: r for r in rs.rules if r.id in fired}
+    by_id: dict[str, Rule] = {rid: rs.by_id[rid] for rid in sorted(fired, key=rs.order.__getitem__)}
     reasons: list[dict] = []
     needs_review = False
 

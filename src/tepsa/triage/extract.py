@@ -8,6 +8,8 @@ are skipped.
 
 from __future__ import annotations
 
+import re
+
 from tepsa.triage.normalize import Tokens
 
 AGE_WORDS = {"umur", "usia", "berumur", "berusia", "umuran"}
@@ -38,16 +40,18 @@ def extract_age(toks: Tokens) -> tuple[int | None, str | None, bool]:
     n = len(words)
     cands: list[tuple[int, int, str]] = []   # (position, age, text)
     several = False
-    grade_pos = {i for i, w in enumerate(words) if _num(w) is not None and i and words[i - 1] in GRADE_WORDS}
+    numbers = [i for i, w in enumerate(words) if w.isdigit() and len(w) <= 3]
+    grade_pos = {i for i in numbers if i and words[i - 1] in GRADE_WORDS}
     grade_pos |= {i + 2 for i in grade_pos}  # "kls 5-6"
 
     def num_at(j: int) -> int | None:
         return None if j in grade_pos or j < 0 or j >= n else _num(words[j])
 
-    for i, w in enumerate(words):
-        v = _num(w)
-        if v is None or i in grade_pos:
+    for i in numbers:
+        if i in grade_pos:
             continue
+        w = words[i]
+        v = int(w)
         prev = words[i - 1] if i else ""
         prev2 = words[i - 2] if i > 1 else ""
         nxt = words[i + 1] if i + 1 < n else ""
@@ -150,18 +154,28 @@ REPORTER_RULES: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 
-def extract_reporter(toks: Tokens) -> str | None:
-    text = " " + " ".join(toks.words) + " "
-    head = " " + " ".join(toks.words[:40]) + " "
-    best: tuple[int, str] | None = None
+def _reporter_regex() -> tuple[re.Pattern[str], dict[str, str]]:
+    """One alternation of every phrase, in rule order: at the leftmost position the first listed
+    phrase wins, as a scan of each phrase in turn would decide (one regex pass instead of ~90 finds)."""
+    code_of: dict[str, str] = {}
     for code, phrases in REPORTER_RULES:
         for ph in phrases:
-            pos = head.find(" " + ph + " ")
-            if pos >= 0 and (best is None or pos < best[0]):
-                best = (pos, code)
-    if best is None:
+            code_of.setdefault(ph, code)
+    alternation = "|".join(re.escape(ph) for ph in code_of)
+    return re.compile(rf" ({alternation})(?= )"), code_of
+
+
+_REPORTER_RE, _REPORTER_CODE = _reporter_regex()
+
+
+def extract_reporter(toks: Tokens) -> str | None:
+    head = " " + " ".join(toks.words[:40]) + " "
+    m = _REPORTER_RE.search(head)
+    if m is None:
         return "lainnya" if len(toks.words) > 3 else None
-    code = best[1]
-    if code == "anak" and (" anak saya " in text or " anakku " in text):
-        return "orang_tua"
+    code = _REPORTER_CODE[m.group(1)]
+    if code == "anak":
+        text = head if len(toks.words) <= 40 else " " + " ".join(toks.words) + " "
+        if " anak saya " in text or " anakku " in text:
+            return "orang_tua"
     return code

@@ -108,10 +108,18 @@ class LocationMatcher:
         aliases = self.aliases
         out: list[Mention] = []
         covered_until = -1
+        first_words = self.first_words
         i = 0
         while i < n:
+            w = words[i]
+            if w not in first_words and w not in known and w not in ALL_PREFIX:
+                # fast path for most words: no name starts here unless it is written apart ("bencah lesung")
+                j = i + 1
+                if j >= n or sents[j] != sents[i] or (w + words[j]) not in known:
+                    i += 1
+                    continue
             found = None
-            if words[i] in ALL_PREFIX and i + 1 < n and self._starts_admin_name(words, sents, i + 1):
+            if w in ALL_PREFIX and i + 1 < n and self._starts_admin_name(words, sents, i + 1):
                 i += 1  # "kota medan": read the prefix as a prefix, not as part of a village name
                 continue
             top = min(MAX_NGRAM, n - i) if words[i] in self.first_words else min(2, n - i)

@@ -30,6 +30,7 @@ _ABBREV_DOT = re.compile(
     r"prov|st|hj|pkl|tgl|ybs|dgn|kpd|utk|sbg|tsb|wr|wb|bu|pak|p|l|s|d|a|m|rp|kab|kota)\.")
 _DIGIT_ALPHA = re.compile(r"(\d)([a-z])")
 _ALPHA_DIGIT = re.compile(r"([a-z]{3,})(\d)")
+_HAS_DIGIT = re.compile(r"\d").search
 
 
 _ASCII_DROP = re.compile(r"[^a-z0-9\n.!?;,|\-~]+")
@@ -78,6 +79,7 @@ class Normalizer:
         self.teens = teens
         self.belas = set(belas)
         self.puluh = set(puluh)
+        self.number_words = frozenset(units) | frozenset(teens)  # only these start a spelled-out number
 
     # -- raw text -> clean string ---------------------------------------------
     @staticmethod
@@ -89,19 +91,16 @@ class Normalizer:
         else:
             text = _clean_unicode(text)
         text = _STRETCH.sub(r"\1", text)
-        text = _ABBREV_DOT.sub(r"\1 ", text)           # "kec. tenayan" is not a sentence end
-        text = _REDUP_SUFFIX.sub(r"\1 \1\2", text)    # "sakit2an" -> "sakit sakitan", "anak2nya" -> "anak anaknya"
-        text = _REDUP.sub(r"\1 \1", text)              # "anak2", "anak-anak" -> "anak anak"
-        text = _REDUP_HYPHEN.sub(r"\1 \2", text)       # "dipukul-pukul" -> "dipukul pukul"
-        text = _DIGIT_ALPHA.sub(r"\1 \2", text)        # "10th" -> "10 th"
-        text = _ALPHA_DIGIT.sub(r"\1 \2", text)        # "umur10" -> "umur 10"
+        if "." in text:
+            text = _ABBREV_DOT.sub(r"\1 ", text)       # "kec. tenayan" is not a sentence end
+        if "2" in text or "-" in text:
+            text = _REDUP_SUFFIX.sub(r"\1 \1\2", text)    # "sakit2an" -> "sakit sakitan", "anak2nya" -> "anak anaknya"
+            text = _REDUP.sub(r"\1 \1", text)              # "anak2", "anak-anak" -> "anak anak"
+            text = _REDUP_HYPHEN.sub(r"\1 \2", text)       # "dipukul-pukul" -> "dipukul pukul"
+        if _HAS_DIGIT(text):
+            text = _DIGIT_ALPHA.sub(r"\1 \2", text)    # "10th" -> "10 th"
+            text = _ALPHA_DIGIT.sub(r"\1 \2", text)    # "umur10" -> "umur 10"
         return text
-
-    def _map_word(self, w: str) -> list[str]:
-        m = self.word_map.get(w)
-        if m is None:
-            return [w]
-        return m.split()
 
     def _numbers(self, words: list[str]) -> list[str]:
         """Replace spelled-out numbers by digits ("dua belas" -> "12")."""
@@ -140,23 +139,29 @@ class Normalizer:
         toks = Tokens()
         sent = 0
         clause = 0
+        word_map = self.word_map
+        number_words = self.number_words
         for mi, message in enumerate(messages):
             text = self.clean(message)
             for sentence in _SENT_SPLIT.split(text):
                 for part in _CLAUSE_SPLIT.split(sentence):
-                    raw = [t for t in _TOKEN.findall(part)]
                     mapped: list[str] = []
-                    for w in raw:
-                        mapped.extend(self._map_word(w))
-                    nums = self._numbers(mapped)
-                    for k in range(len(nums) - 1):
-                        if nums[k] == "pukul" and nums[k + 1][:1].isdigit():
-                            nums[k] = "jam"  # "pukul 19.40" is a time, not a blow
-                    for w in nums:
-                        toks.words.append(w)
-                        toks.sent.append(sent)
-                        toks.clause.append(clause)
-                        toks.msg.append(mi)
+                    for w in _TOKEN.findall(part):
+                        m = word_map.get(w)
+                        if m is None:
+                            mapped.append(w)
+                        else:
+                            mapped.extend(m.split())
+                    nums = mapped if number_words.isdisjoint(mapped) else self._numbers(mapped)
+                    if "pukul" in nums:
+                        for k in range(len(nums) - 1):
+                            if nums[k] == "pukul" and nums[k + 1][:1].isdigit():
+                                nums[k] = "jam"  # "pukul 19.40" is a time, not a blow
+                    k = len(nums)
+                    toks.words.extend(nums)
+                    toks.sent.extend([sent] * k)
+                    toks.clause.extend([clause] * k)
+                    toks.msg.extend([mi] * k)
                     clause += 1
                 sent += 1
         return toks

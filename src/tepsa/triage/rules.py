@@ -57,6 +57,9 @@ class Pattern:
     text: str
     elems: list[Elem]
     starts_negated: bool
+    # keys of the later fixed elements: a report lacking any of them cannot match (checked before matching)
+    tail: tuple[frozenset[str], ...] = ()
+    mode: int = 3  # 1: one word, 2: two fixed words (checked with the word pair), 3: anything longer
 
 
 @dataclass(slots=True)
@@ -114,10 +117,15 @@ class RuleSet:
     _keys_cache: dict[str, frozenset[str]] = field(default_factory=dict)
     _cands_cache: dict[str, tuple] = field(default_factory=dict)
     _pair_cache: dict[tuple, tuple] = field(default_factory=dict)
+    _aux_first: dict[str, set[str]] = field(default_factory=dict)  # rule id -> first words of its aux phrases
+    by_id: dict[str, Rule] = field(default_factory=dict)
+    order: dict[str, int] = field(default_factory=dict)  # rule id -> position in rules.yaml
 
     # -- indexing -------------------------------------------------------------
     def build_index(self) -> None:
         vocab: set[str] = set()
+        self.by_id = {r.id: r for r in self.rules}
+        self.order = {r.id: i for i, r in enumerate(self.rules)}
         self._extra_neg = {r.id: r.extra_negators for r in self.rules if r.extra_negators}
         for rule in self.rules:
             for kind, pats in (("p", rule.patterns), ("near", rule.near), ("near_not", rule.near_not),
@@ -128,6 +136,8 @@ class RuleSet:
                     idx = self._index if kind == "p" else self._aux_index
                     for k in first.keys:
                         idx.setdefault(k, []).append(entry)
+                    if kind != "p":
+                        self._aux_first.setdefault(rule.id, set()).update(first.keys)
                     self._prefixes.update(first.prefixes)
                     for e in pat.elems:
                         self._prefixes.update(e.prefixes)
@@ -251,21 +261,29 @@ class RuleSet:
         hits: dict[tuple[str, str], list[Hit]] = {}
         words = toks.words
         keys = [self.word_keys(w) for w in words]
-        self._scan_pass(toks, keys, hits, None)
+        present = frozenset().union(*keys)
+        self._scan_pass(toks, keys, present, hits, None)
         # near/near_not/unless phrases only matter for rules whose own phrases matched
         fired = {rid for rid, _ in hits}
-        if fired:
-            self._scan_pass(toks, keys, hits, fired)
+        aux_first: set[str] = set()
+        for rid in fired:
+            aux_first.update(self._aux_first.get(rid, ()))
+        if aux_first and not present.isdisjoint(aux_first):
+            self._scan_pass(toks, keys, present, hits, fired, aux_first)
         return hits
 
-    def _scan_pass(self, toks: Tokens, keys: list, hits: dict, rules: set[str] | None) -> None:
+    def _scan_pass(self, toks: Tokens, keys: list, present: frozenset[str], hits: dict,
+                   rules: set[str] | None, first: set[str] | None = None) -> None:
         words = toks.words
         n = len(words)
         sent = toks.sent
         extra_neg = self._extra_neg
         aux = rules is not None
         pair_cache = self._pair_cache
+        tail_ok: dict[str, bool] = {}  # per report: are all of a phrase's later words present at all?
         for i, w in enumerate(words):
+            if first is not None and keys[i].isdisjoint(first):
+                continue  # no phrase of the rules that matched starts with this word
             nxt = words[i + 1] if i + 1 < n and sent[i + 1] == sent[i] else ""
             pk = (w, nxt, aux)
             cands = pair_cache.get(pk)
@@ -279,16 +297,24 @@ class RuleSet:
             for pat, rid, kind in cands:
                 if aux and rid not in rules:
                     continue
-                elems = pat.elems
-                if len(elems) == 1:
+                mode = pat.mode
+                if mode == 1:
                     end = i + 1
+                elif mode == 2:
+                    end = i + 2  # the second word was checked with the pair
                 else:
-                    end = self.match_at(pat, toks, i, keys) if len(elems) > 2 or elems[1].gap else i + 2
+                    ok = tail_ok.get(pat.text)
+                    if ok is None:
+                        ok = tail_ok[pat.text] = all(not k.isdisjoint(present) for k in pat.tail)
+                    if not ok:
+                        continue
+                    end = self.match_at(pat, toks, i, keys)
                     if end is None:
                         continue
-                if kind == "unless" and self.habitual(toks, i):
-                    continue
-                if kind != "unless" and not pat.starts_negated and \
+                if kind == "unless":
+                    if self.habitual(toks, i):
+                        continue
+                elif not pat.starts_negated and \
                         self.negated(toks, i, extra_neg.get(rid, frozenset()) if kind == "p" else frozenset()):
                     continue
                 hits.setdefault((rid, kind), []).append(Hit(i, end, " ".join(words[i:end])))
@@ -316,7 +342,9 @@ def _compile(text: str, negators: set[str]) -> Pattern:
         elems.append(Elem(frozenset(words), tuple(prefixes), num, keys=frozenset(keys)))
     if not elems or elems[0].gap:
         raise ValueError(f"bad pattern: {text!r}")
-    return Pattern(text=str(text), elems=elems, starts_negated=bool(elems[0].words & negators))
+    return Pattern(text=str(text), elems=elems, starts_negated=bool(elems[0].words & negators),
+                   tail=tuple(e.keys for e in elems[2:] if not e.gap),
+                   mode=1 if len(elems) == 1 else 2 if len(elems) == 2 and not elems[1].gap else 3)
 
 
 def _as_list(v: Any) -> list:
