@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test check clean screenshots
+.PHONY: install run test check clean screenshots model
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: install
 # The console's screenshots in docs/screenshots (real Chromium: apt-get install chromium).
 screenshots: install
 	TEPSA_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/test_console_browser.py -q -k sqlite
+
+# Relearn the triage second opinion after the labelled sets in tests/data change (triage/README.md).
+model: install
+	$(BIN)/tepsa triage --train tests/data/reports-*.jsonl
 
 # Migrations match the models (run in CI too).
 check: install

@@ -64,6 +64,9 @@ def cmd_triage(args: argparse.Namespace) -> None:
     from tepsa.triage.engine import triage
     from tepsa.triage.report_set import run_report_set
 
+    if args.train:
+        _train_second_opinion(args)
+        return
     if args.explain is not None:
         result = triage([args.explain]).to_dict()
         print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else explain_text(result))
@@ -80,6 +83,32 @@ def cmd_triage(args: argparse.Namespace) -> None:
             out.close()
     if args.output:
         print(f"triaged {len(reports)} report(s) -> {args.output}", file=sys.stderr)
+
+
+def _train_second_opinion(args: argparse.Namespace) -> None:
+    """Learn the second opinion from labelled report sets and write it where the rules are."""
+    from tepsa.resources import data_dir
+    from tepsa.triage import second_opinion
+    from tepsa.triage.rules import get_ruleset
+
+    files = [Path(f) for f in ([args.file] if args.file else []) + list(args.train)]
+    reports: list[dict] = []
+    for path in files:
+        for n, r in enumerate(_read_jsonl(path), start=1):
+            labels = r.get("labels")
+            if not isinstance(labels, dict) or labels.get("urgency") not in second_opinion.RANK \
+                    or not isinstance(labels.get("category"), str):
+                raise CliError(f"{path}: report {n}: needs labels.urgency and labels.category to learn from")
+            reports.append(r)
+    if not reports:
+        raise CliError("no labelled reports to learn from")
+    rs = get_ruleset()
+    model = second_opinion.train(
+        reports, lambda msgs: second_opinion.features(rs.normalizer.tokens(msgs).words, rs.roots),
+        trained_on={p.name: second_opinion.file_digest(p) for p in files})
+    out = Path(args.output) if args.output else data_dir("triage") / "second_opinion.json"
+    second_opinion.dump(model, out)
+    print(f"learnt from {len(reports)} report(s) in {len(files)} file(s) -> {out}", file=sys.stderr)
 
 
 def explain_text(result: dict) -> str:
@@ -109,7 +138,8 @@ def explain_text(result: dict) -> str:
     ]
     for reason in result["reasons"]:
         matched = ", ".join(f'"{m}"' for m in reason.get("matched") or [])
-        lines.append(f"  - {reason.get('rule')}: {reason.get('effect')}" + (f"  <- {matched}" if matched else ""))
+        p = f" (p={reason['p']})" if "p" in reason else ""  # the second opinion's probability
+        lines.append(f"  - {reason.get('rule')}: {reason.get('effect')}{p}" + (f"  <- {matched}" if matched else ""))
     return "\n".join(lines)
 
 
@@ -329,6 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", help="write results here (default: standard output)")
     s.add_argument("--explain", metavar="TEXT", help="triage one report text and print the result with its reasons")
     s.add_argument("--json", action="store_true", help="with --explain: print the result as JSON")
+    s.add_argument("--train", nargs="+", metavar="LABELLED.jsonl", default=None,
+                   help="learn the second opinion from labelled report sets and write it to "
+                        "triage/second_opinion.json (or -o)")
     s.set_defaults(func=cmd_triage)
 
     w = sub.add_parser("workers", help="field-worker roster").add_subparsers(dest="workers_command", required=True)

@@ -30,6 +30,7 @@ from typing import Any
 from tepsa.triage.extract import extract_age, extract_reporter, extract_sex, is_young
 from tepsa.triage.location import LocationMatcher, LocationResult
 from tepsa.triage.rules import LEVELS, RANK, Hit, Rule, RuleSet, get_ruleset
+from tepsa.triage.second_opinion import features
 
 __all__ = ["triage", "TriageResult", "RULESET_VERSION", "ruleset_version"]
 
@@ -279,6 +280,10 @@ def _triage(messages: list[str], location_pin: dict | None) -> TriageResult:
                             "matched": _texts(fired["deeskalasi.aman"])})
             urgency = lowered
 
+    if rs.second_opinion is not None and not override:
+        cats, urgency, raised = _second_opinion(rs, toks, cats, urgency, needs_review, reasons)
+        needs_review |= raised
+
     category, ordered = _primary(rs, cats)
 
     # location: pin first, then the text
@@ -314,6 +319,36 @@ def _triage(messages: list[str], location_pin: dict | None) -> TriageResult:
         ruleset_version=rs.version,
         reasons=reasons,
     )
+
+
+def _second_opinion(rs: RuleSet, toks, cats: set[str], urgency: str, unrecognised: bool,
+                    reasons: list[dict]) -> tuple[set[str], str, bool]:
+    """Let the learnt second opinion raise urgency to darurat, or name the category the rules could not.
+
+    It never lowers anything; whatever it changes is marked for review and explained by the
+    words that pushed it.  Thresholds: ``second_opinion:`` in rules.yaml (above 1 turns one off).
+    """
+    model = rs.second_opinion
+    at = rs.second_opinion_at
+    feats = features(toks.words, rs.roots)
+    review = False
+    if unrecognised and cats == {"informasi"}:
+        best = model.best_category(feats)
+        if best is not None and best[0] != "informasi" and best[1] > at.get("category_at", 1.01):
+            code, p = best
+            cats = {code}
+            review = True
+            reasons.append({"rule": "second_opinion.category", "effect": f"category:{code};review",
+                            "matched": model.heads[f"category:{code}"].reasons(feats), "p": round(p, 2)})
+    head = model.heads.get("darurat")
+    if head is not None and urgency != "darurat":
+        p = head.prob(feats)
+        if p > at.get("darurat_at", 1.01):
+            urgency = "darurat"
+            review = True
+            reasons.append({"rule": "second_opinion.darurat", "effect": "urgency>=darurat;review",
+                            "matched": head.reasons(feats), "p": round(p, 2)})
+    return cats, urgency, review
 
 
 def fired_rules(messages: list[str]) -> set[str]:

@@ -119,12 +119,19 @@ class RuleSet:
     _pair_cache: dict[tuple, tuple] = field(default_factory=dict)
     _aux_first: dict[str, set[str]] = field(default_factory=dict)  # rule id -> first words of its aux phrases
     by_id: dict[str, Rule] = field(default_factory=dict)
+    rule_words: frozenset[str] = frozenset()  # every plain word of every phrase (the second opinion's roots)
+    _roots_cache: dict[str, frozenset[str]] = field(default_factory=dict)
+    # the learnt second opinion (triage/second_opinion.json) and its thresholds (rules.yaml second_opinion:)
+    second_opinion: Any = None
+    second_opinion_at: dict[str, float] = field(default_factory=dict)
     order: dict[str, int] = field(default_factory=dict)  # rule id -> position in rules.yaml
 
     # -- indexing -------------------------------------------------------------
     def build_index(self) -> None:
         vocab: set[str] = set()
         self.by_id = {r.id: r for r in self.rules}
+        self.rule_words = frozenset(w for r in self.rules for pat in r.patterns + r.near + r.near_not + r.unless
+                                    for e in pat.elems for w in e.words if w.isalpha())
         self.order = {r.id: i for i, r in enumerate(self.rules)}
         self._extra_neg = {r.id: r.extra_negators for r in self.rules if r.extra_negators}
         for rule in self.rules:
@@ -144,6 +151,15 @@ class RuleSet:
                     if kind == "p" and rule.categories and len(pat.elems) == 1:
                         vocab.update(w for w in pat.elems[0].words if len(w) >= FUZZY_MIN)
         self._vocab = sorted(vocab)
+
+    def roots(self, word: str) -> frozenset[str]:
+        """The rule words ``word`` matches: its roots and a one-letter typo fix ("dipukull" -> pukul)."""
+        r = self._roots_cache.get(word)
+        if r is None:
+            r = self.word_keys(word) & self.rule_words
+            if len(self._roots_cache) < 300_000:
+                self._roots_cache[word] = r
+        return r
 
     def fuzzy(self, word: str) -> str | None:
         """Rule word within one edit of ``word`` (only for long, unknown words)."""
@@ -437,6 +453,18 @@ def load_ruleset(folder: Path | None = None) -> RuleSet:
     rs.common_words = common - set(rs.place_aliases)
     rs.no_fuzzy = set(common) | _place_words()
     rs.build_index()
+    from tepsa.triage import second_opinion
+
+    model_path = folder / "second_opinion.json"
+    rs.second_opinion = second_opinion.load(model_path)
+    if rs.second_opinion is not None:
+        # the version stored on every intake names the learnt part too: "2026.11.25-4+so.1a2b3c4d"
+        rs.version = f"{rs.version}+so.{second_opinion.file_digest(model_path)[:8]}"
+    at = doc.get("second_opinion") or {}
+    for key in ("darurat_at", "category_at"):
+        if key in at and not 0.0 <= float(at[key]) <= 1.01:
+            raise ValueError(f"second_opinion.{key} must be a probability (0 to 1; above 1 turns it off)")
+    rs.second_opinion_at = {k: float(v) for k, v in at.items()}
     return rs
 
 
