@@ -66,7 +66,7 @@ def main() -> None:
             for s in a.sets}
 
     def feats_of(msgs):
-        return second_opinion.features(rs.normalizer.tokens(msgs).words, rs.roots)
+        return rs.model_features(rs.normalizer.tokens(msgs).words)
 
     shipped = rs.second_opinion
     cols = ("urgency", "darurat_recall", "under", "over", "category", "micro_f1")

@@ -538,3 +538,78 @@ def test_round4_signs(urgency, category, present, absent, text):
         assert r.category == category, r.reasons
     assert present <= set(r.categories), r.reasons
     assert not (absent & set(r.categories)), r.reasons
+
+
+# -- round 2026.11.25-4 (held-out set H studied): the same situations in other words -------------
+ROUND_H_SIGNS = [
+    # the parent's HIV, the children tested negative: stigma, not the child's HIV
+    ('sedang', 'stigmatisasi', set(), {'hiv_aids'},
+     'saya ibu positif HIV, anak saya negatif tapi tidak boleh ikut TK karena guru takut tertular'),
+    # a parent keeping a child from adult content is asking, not reporting exposure
+    ('rendah', 'informasi', set(), {'pornografi'},
+     'mau tanya, aplikasi apa supaya anak tidak ketemu konten dewasa di youtube?'),
+    # injuries that do not fit the story, reported by a nurse
+    ('tinggi', 'kekerasan_fisik_psikis', set(), set(),
+     'perawat puskesmas: balita 2 th memar di punggung dan paha, tidak sesuai penjelasan ibunya bahwa jatuh dari tangga'),
+    # an adult lying on a child at night (Javanese euphemism)
+    ('darurat', 'kejahatan_seksual', set(), set(),
+     'ponakanku wedok 10 taun crito wingi mbengi dinindihi pakde ne, saiki pakde ne isih neng omah'),
+    # the parents' unregistered marriage behind a missing birth certificate
+    ('rendah', 'layanan_lain', set(), {'kejahatan_seksual'},
+     'anak kami 7 thn belum punya akta kelahiran karena kami kawin siri, gimana ngurusnya?'),
+    # a thesis about child marriage is a question
+    ('rendah', 'informasi', set(), {'kejahatan_seksual'},
+     'sy mahasiswa, skripsi sy ttg perkawinan anak di Lombok, boleh minta data jumlah laporan?'),
+    # bride price taken for a 14-year-old
+    ('tinggi', 'kejahatan_seksual', set(), set(),
+     'adik sa umur 14 tahun, bapa su terima belis dari laki2 umur 35, dia su tinggal di rumah laki2 itu'),
+    # the reporter's job at sea is not the child's
+    ('sedang', 'psikososial', set(), {'eksploitasi'},
+     'saya kerja di kapal jarang pulang, anak saya 9 th sejak ibunya meninggal sering mimpi buruk dan menangis terus'),
+    # a child courier of drugs for an adult dealer
+    ('tinggi', 'eksploitasi', {'abh'}, set(),
+     'anak 15 th ditangkap polisi waktu mengantar paket sabu, dia dibayar oleh bandar'),
+    # two young children whose mother has not come home (every child under 6)
+    ('darurat', 'penelantaran', set(), set(),
+     'di kontrakan sebelah ada 2 anak umur 2 sama 4 tahun, ibunya tidak pulang dari kemarin, anak2 nangis'),
+    # English: a toddler alone at night
+    ('darurat', 'penelantaran', set(), set(),
+     'There is a boy, about 2 years old, walking alone by the road at night, no adult around'),
+    # sea nomads without documents
+    ('sedang', 'minoritas_terisolasi', set(), set(),
+     'anak anak suku bajau yang tinggal di perahu tidak sekolah dan tidak punya akta'),
+]
+
+
+@pytest.mark.parametrize("urgency,category,present,absent,text", ROUND_H_SIGNS)
+def test_round_h_signs(urgency, category, present, absent, text):
+    r = triage([text])
+    assert r.urgency == urgency, r.reasons
+    if category is not None:
+        assert r.category == category, r.reasons
+    assert present <= set(r.categories), r.reasons
+    assert not (absent & set(r.categories)), r.reasons
+
+
+@pytest.mark.parametrize("text,kab", [
+    ("sy ibu dr Balikpapan Utara, anak sy 12 th diancam orang di game online", "64.71"),   # self-introduction
+    ("anak sy sakit jantung di Ruteng, dokter bilang rujuk ke Kupang atau Denpasar", "53.10"),  # both destinations
+    ("Could you help? our program is in Kupang city", "53.71"),                               # "city" names the kota
+    ("anak tonggoku ning tambaksari suroboyo dipukuli bapak e", "35.78"),                     # Javanese name of Surabaya
+])
+def test_location_round_h(text, kab):
+    assert triage([text]).kabkota_kode == kab
+
+
+@pytest.mark.parametrize("text,young", [
+    ("ada 2 anak umur 3 sm 5 thn ditinggal", True),
+    ("anak2 umur 4, 5 dan 8 tahun", False),
+    ("a girl, maybe 3 years old", True),
+    ("anak 3 tahun lalu pindah", False),
+])
+def test_young_children_listed(text, young):
+    from tepsa.triage.extract import extract_age, is_young
+    from tepsa.triage.rules import get_ruleset
+
+    toks = get_ruleset().normalizer.tokens([text])
+    assert is_young(toks, extract_age(toks)[0]) is young

@@ -24,7 +24,7 @@ def _reports(path: Path) -> list[dict]:
 
 
 def _feats_of(rs):
-    return lambda msgs: second_opinion.features(rs.normalizer.tokens(msgs).words, rs.roots)
+    return lambda msgs: rs.model_features(rs.normalizer.tokens(msgs).words)
 
 
 @pytest.fixture
@@ -90,8 +90,7 @@ def test_a_raise_is_explained_by_the_reports_own_words():
     rs = get_ruleset()
     model = rs.second_opinion
     head = model.heads["darurat"]
-    feats = second_opinion.features(rs.normalizer.tokens(["tolong kak, adikku lemas, dikunci dari kemarin"]).words,
-                                    rs.roots)
+    feats = rs.model_features(rs.normalizer.tokens(["tolong kak, adikku lemas, dikunci dari kemarin"]).words)
     words = head.reasons(feats)
     assert words, "a raise must name the words behind it"
     for w in words:
@@ -145,7 +144,7 @@ def test_thresholds_must_be_probabilities(tmp_path, value):
     folder = tmp_path / "triage"
     shutil.copytree(data_dir("triage"), folder)
     rules = folder / "rules.yaml"
-    text = rules.read_text(encoding="utf-8").replace("darurat_at: 0.7", f"darurat_at: {value}")
+    text = rules.read_text(encoding="utf-8").replace("darurat_at: 0.9", f"darurat_at: {value}")
     rules.write_text(text, encoding="utf-8")
     with pytest.raises(ValueError):
         load_ruleset(folder)

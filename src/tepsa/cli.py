@@ -104,7 +104,7 @@ def _train_second_opinion(args: argparse.Namespace) -> None:
         raise CliError("no labelled reports to learn from")
     rs = get_ruleset()
     model = second_opinion.train(
-        reports, lambda msgs: second_opinion.features(rs.normalizer.tokens(msgs).words, rs.roots),
+        reports, lambda msgs: rs.model_features(rs.normalizer.tokens(msgs).words),
         trained_on={p.name: second_opinion.file_digest(p) for p in files})
     out = Path(args.output) if args.output else data_dir("triage") / "second_opinion.json"
     second_opinion.dump(model, out)

@@ -30,7 +30,6 @@ from typing import Any
 from tepsa.triage.extract import extract_age, extract_reporter, extract_sex, is_young
 from tepsa.triage.location import LocationMatcher, LocationResult
 from tepsa.triage.rules import LEVELS, RANK, Hit, Rule, RuleSet, get_ruleset
-from tepsa.triage.second_opinion import features
 
 __all__ = ["triage", "TriageResult", "RULESET_VERSION", "ruleset_version"]
 
@@ -330,7 +329,7 @@ def _second_opinion(rs: RuleSet, toks, cats: set[str], urgency: str, unrecognise
     """
     model = rs.second_opinion
     at = rs.second_opinion_at
-    feats = features(toks.words, rs.roots)
+    feats = rs.model_features(toks.words)
     review = False
     if unrecognised and cats == {"informasi"}:
         best = model.best_category(feats)

@@ -13,10 +13,10 @@ import re
 from tepsa.triage.normalize import Tokens
 
 AGE_WORDS = {"umur", "usia", "berumur", "berusia", "umuran"}
-YEAR_WORDS = {"tahun", "thn", "th", "tahunan", "taun", "taon"}
+YEAR_WORDS = {"tahun", "thn", "th", "tahunan", "taun", "taon", "years", "year", "yo", "yrs"}
 APPROX = {"kira", "kiro", "sekitar", "kurang", "lebih", "lbh", "plus", "minus", "katanya", "baru", "masih",
           "sudah", "2", "~", "±"}
-LIST_JOINERS = {"dan", "sampai", "sd", "hingga", "jo", "&", "atau", "-", "s"}
+LIST_JOINERS = {"dan", "sampai", "sd", "hingga", "jo", "&", "atau", "-", "s", "sama", "ama"}
 DURATION_BEFORE = {"sudah", "selama", "sejak", "tiap", "setiap", "nunggak", "dari", "lalu"}
 DURATION_AFTER = {"lalu", "lalunya", "terakhir", "menikah", "nikah", "kepungkur", "silam", "kemudian",
                   "lagi", "belakangan", "penjara", "hukuman"}
@@ -113,11 +113,29 @@ def extract_age(toks: Tokens) -> tuple[int | None, str | None, bool]:
     return None, None, False
 
 
+def _listed_ages(words: list[str]) -> list[int]:
+    """Every age in a list of children ("umur 3 sm 5 thn", "4, 6 dan 7 tahun"), durations left out."""
+    out: list[int] = []
+    n = len(words)
+    for i, w in enumerate(words):
+        if not (w.isdigit() and len(w) <= 2):
+            continue
+        j = i + 1
+        while j + 1 < n and words[j] in LIST_JOINERS and words[j + 1].isdigit():
+            j += 2
+        if j < n and words[j] in YEAR_WORDS and (j + 1 >= n or words[j + 1] not in DURATION_AFTER):
+            out.append(int(w))
+    return out
+
+
 def is_young(toks: Tokens, age: int | None) -> bool:
-    """Under 6, or an infant/toddler word without a stated older age."""
+    """Under 6 (every child named, when several are), or an infant/toddler word without a stated older age."""
     if age is not None:
         return age < 6
-    return any(w.startswith(_YOUNG_PREFIXES) for w in toks.words)
+    if any(w.startswith(_YOUNG_PREFIXES) for w in toks.words):
+        return True
+    listed = _listed_ages(toks.words)
+    return bool(listed) and max(listed) < 6
 
 
 MALE = {"lakilaki", "laki", "cowok", "putra", "lanang", "santri", "abang"}

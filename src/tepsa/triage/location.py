@@ -33,6 +33,12 @@ AWAY_BEFORE = {"dari", "dr", "asal", "asalnya", "ke", "ka", "merantau"}
 # "<word> di X": somebody else's place ("bapaknya di Jakarta", "kerja di Batam", "lapas di ...")
 AWAY_BEFORE_DI = {"lapas", "merantau", "kerja", "kerjo", "kerje", "bekerja", "dipenjara"}
 REPORTER_CONTEXT = {("sy", "di"), ("saya", "di"), ("aku", "di"), ("sa", "di"), ("beta", "di"), ("gw", "di")}
+# "sy ibu dr Balikpapan Utara", "kami dari ...": after a self-introduction, "dari" names where the caller lives
+SELF_WORDS = {"sy", "saya", "aku", "kami", "sa", "beta", "gw", "gue", "ulun", "ambo", "kulo", "tiang", "lon", "i", "we"}
+# "ke Kupang atau Denpasar": a place joined to the one before shares its context
+JOINERS = {"atau", "dan", "maupun", "sama", "&", "or", "and"}
+# "Kupang city", "Malang regency"
+AFTER_PREFIX = {"city": "kota", "regency": "kab"}
 HOME_CONTEXT = {"tinggal", "rumah", "rumahnya", "alamat", "lokasi", "kampung", "kampuang", "omah", "griya"}
 MAX_NGRAM = 4
 
@@ -171,20 +177,25 @@ class LocationMatcher:
                 prefix = "kota"
             elif prev in PROV_PREFIX:
                 prefix = "prov"
+            elif i + L < n and words[i + L] in AFTER_PREFIX and sents[i + L] == sents[i]:
+                prefix = AFTER_PREFIX[words[i + L]]
             ctx = words[max(0, i - 4):i]
-            if prefix:
+            if prefix and prev in ALL_PREFIX:
                 ctx = words[max(0, i - 5):i - 1]
             weight = 1.0
             last = ctx[-1] if ctx else ""
             last2 = ctx[-2] if len(ctx) > 1 else ""
             if any(c in HOME_CONTEXT for c in ctx):
                 weight = 1.3
+            elif last in ("dari", "dr") and any(c in SELF_WORDS for c in ctx[:-1]):
+                weight = 0.7
             elif last in AWAY_BEFORE or (last == "di" and last2 in AWAY_BEFORE_DI):
                 weight = 0.35
             elif any((a, b) in REPORTER_CONTEXT for a, b in zip(ctx[-3:], ctx[-2:])):
                 weight = 0.7
-            if out and out[-1].end == (i - 1 if prefix else i):
-                # "di Menganti Gresik": a place right after another shares its context
+            if out and (out[-1].end == (i - 1 if prefix and prev in ALL_PREFIX else i)
+                        or (out[-1].end == i - 1 and prev in JOINERS)):
+                # "di Menganti Gresik", "ke Kupang atau Denpasar": a place right after another shares its context
                 weight = out[-1].weight
             out.append(Mention(i, i + L, " ".join(words[i:i + L]), prefix, regions, alias, weight))
             covered_until = i + L - 1

@@ -34,7 +34,9 @@ NEG_FILLERS = {"pernah", "ada", "sampai", "sempat", "lagi", "juga", "jadi", "mau
                "ingin", "niat", "keinginan", "pernyataan", "tanda", "dapa", "memakai", "pakai", "pake",
                "menggunakan", "mengonsumsi", "terlihat", "tampak", "ditemukan", "kelihatan", "untuk", "any", "mention", "of",
                # "tidak kepikiran nyakitin diri", "tidak terpikir bunuh diri"
-               "kepikiran", "terpikir", "kepikir", "berpikir", "berpikiran"}
+               "kepikiran", "terpikir", "kepikir", "berpikir", "berpikiran",
+               # "biar tidak ketemu konten dewasa": a parent preventing exposure, not exposure
+               "ketemu", "bertemu", "lihat", "melihat", "terpapar", "akses", "mengakses"}
 NEG_MAX_FILLERS = 3  # "tidak ada pernyataan ingin menyakiti diri": negation + up to three fillers
 # habit or condition words: "biasanya sudah pulang" says nothing about tonight
 # "kalau tidak mau, fotonya disebar": a refusal in a condition, not a negation of the threat after it
@@ -123,6 +125,7 @@ class RuleSet:
     _roots_cache: dict[str, frozenset[str]] = field(default_factory=dict)
     # the learnt second opinion (triage/second_opinion.json) and its thresholds (rules.yaml second_opinion:)
     second_opinion: Any = None
+    place_words: frozenset[str] = frozenset()
     second_opinion_at: dict[str, float] = field(default_factory=dict)
     order: dict[str, int] = field(default_factory=dict)  # rule id -> position in rules.yaml
 
@@ -160,6 +163,12 @@ class RuleSet:
             if len(self._roots_cache) < 300_000:
                 self._roots_cache[word] = r
         return r
+
+    def model_features(self, words: list[str]) -> frozenset[str]:
+        """What the second opinion reads of a report's normalised words (its learning and its judging)."""
+        from tepsa.triage.second_opinion import features
+
+        return features(words, self.roots, self.place_words)
 
     def fuzzy(self, word: str) -> str | None:
         """Rule word within one edit of ``word`` (only for long, unknown words)."""
@@ -451,7 +460,10 @@ def load_ruleset(folder: Path | None = None) -> RuleSet:
             for e in pat.elems:
                 common |= {w for w in e.words if w.isalpha()}
     rs.common_words = common - set(rs.place_aliases)
-    rs.no_fuzzy = set(common) | _place_words()
+    places = _place_words()
+    rs.no_fuzzy = set(common) | places
+    # place names are never evidence of danger for the second opinion (rule words stay: "pasar", "laut")
+    rs.place_words = frozenset((places | {a for a in rs.place_aliases if " " not in a}) - rs.common_words)
     rs.build_index()
     from tepsa.triage import second_opinion
 

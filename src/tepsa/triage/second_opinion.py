@@ -95,14 +95,34 @@ def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def features(words: list[str], roots: Callable[[str], Iterable[str]]) -> frozenset[str]:
+# Words that say nothing about a child's danger, however often they happen to stand in emergencies
+# of the training sets: function words, pronouns, greetings, address prefixes.  Place names are left
+# out too (``ignore`` below): "kupang" or "kec" must never make a report urgent.
+STOPWORDS = frozenset("""
+    ini itu ada yang dan di ke dari dengan untuk pada dalam atau juga sudah belum masih akan bisa dapat
+    saya aku kami kita kamu dia mereka beliau sy gw gue sa beta ambo kulo tiang ulun lon awak
+    ya iya tidak bukan jangan kok sih dong deh nih tuh kan lah pun saja aja cuma hanya lebih kurang sangat
+    apa siapa kenapa mengapa bagaimana gimana kapan mana berapa kalau kalo jika karena krn sebab biar supaya
+    pas waktu saat ketika lalu terus kemudian sama seperti kayak kaya begitu gitu begini gini
+    kak kakak bu ibu pak bapak mas mbak bang abang min admin om tante dik halo hallo hai assalamualaikum
+    selamat pagi siang sore malam slmt permisi maaf mohon terima kasih makasih
+    kec kecamatan kel kelurahan kab kabupaten kota desa dusun rt rw jl jalan gang gg prov provinsi
+    the a an of to in on at is are was and or i we you he she it they this that
+""".split())
+
+
+def features(words: list[str], roots: Callable[[str], Iterable[str]],
+             ignore: frozenset[str] = frozenset()) -> frozenset[str]:
     """The report's normalised words, plus the rule words each of them matches (``r:pukul`` for
-    "dipukulin", "dipukull"), so that what the rules know about affixes and typos carries over."""
+    "dipukulin", "dipukull"), so that what the rules know about affixes and typos carries over.
+    Numbers, :data:`STOPWORDS` and ``ignore`` (place names) are left out."""
     out: set[str] = set()
     for w in words:
+        if w in STOPWORDS or w in ignore or not w.isalpha() or len(w) < 3:
+            continue
         out.add(w)
         for r in roots(w):
-            if r != w:
+            if r != w and r not in STOPWORDS:
                 out.add(ROOT + r)
     return frozenset(out)
 
