@@ -613,3 +613,30 @@ def test_young_children_listed(text, young):
 
     toks = get_ruleset().normalizer.tokens([text])
     assert is_young(toks, extract_age(toks)[0]) is young
+
+
+def test_neglect_inside_a_beating_is_not_listed_but_keeps_its_urgency():
+    """not_secondary_with (rules.yaml): the neglect that is part of a violence case is not listed
+    next to it; the urgency its rules set still counts."""
+    r = triage(["anak tetangga 4 th dipukuli bapaknya, ditinggal sendirian di rumah dari kemarin, tidak dikasih makan"])
+    assert r.category == "kekerasan_fisik_psikis"
+    assert "penelantaran" not in r.categories
+    assert r.urgency == "darurat"
+    assert any(x["rule"] == "categories.not_secondary" for x in r.reasons)
+    alone = triage(["anak tetangga 4 th ditinggal sendirian di rumah dari kemarin, tidak dikasih makan"])
+    assert alone.category == "penelantaran" and alone.urgency == "darurat"
+
+
+def test_not_secondary_with_names_known_categories(tmp_path):
+    import shutil
+
+    from tepsa.resources import data_dir
+    from tepsa.triage.rules import load_ruleset
+
+    folder = tmp_path / "triage"
+    shutil.copytree(data_dir("triage"), folder)
+    rules = folder / "rules.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace(
+        "layanan_lain: [kekerasan_fisik_psikis, pengasuhan]", "layanan_lain: [kekerasan, pengasuhan]"), encoding="utf-8")
+    with pytest.raises(ValueError, match="kekerasan"):
+        load_ruleset(folder)

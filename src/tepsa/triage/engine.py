@@ -283,6 +283,13 @@ def _triage(messages: list[str], location_pin: dict | None) -> TriageResult:
         cats, urgency, raised = _second_opinion(rs, toks, cats, urgency, needs_review, reasons)
         needs_review |= raised
 
+    # labelling convention: some categories are not listed next to others (the neglect in a beating or
+    # in child labour is part of that case); only the list changes, the urgency they gave stays
+    dropped = {c for c in cats if any(o in cats for o in rs.not_secondary_with.get(c, ()))}
+    if dropped and cats - dropped:
+        cats = cats - dropped
+        reasons.append({"rule": "categories.not_secondary", "effect": ";".join(f"-{c}" for c in sorted(dropped)),
+                        "matched": []})
     category, ordered = _primary(rs, cats)
 
     # location: pin first, then the text

@@ -126,6 +126,7 @@ class RuleSet:
     # the learnt second opinion (triage/second_opinion.json) and its thresholds (rules.yaml second_opinion:)
     second_opinion: Any = None
     place_words: frozenset[str] = frozenset()
+    not_secondary_with: dict[str, list[str]] = field(default_factory=dict)
     second_opinion_at: dict[str, float] = field(default_factory=dict)
     order: dict[str, int] = field(default_factory=dict)  # rule id -> position in rules.yaml
 
@@ -477,6 +478,12 @@ def load_ruleset(folder: Path | None = None) -> RuleSet:
         if key in at and not 0.0 <= float(at[key]) <= 1.01:
             raise ValueError(f"second_opinion.{key} must be a probability (0 to 1; above 1 turns it off)")
     rs.second_opinion_at = {k: float(v) for k, v in at.items()}
+    nsw = doc.get("not_secondary_with") or {}
+    for c, others in nsw.items():
+        unknown = {c, *others} - set(rs.precedence)
+        if unknown:
+            raise ValueError(f"not_secondary_with: unknown categories {sorted(unknown)}")
+    rs.not_secondary_with = {str(c): [str(o) for o in others] for c, others in nsw.items()}
     return rs
 
 
