@@ -42,7 +42,7 @@ CHILD_WORDS = {"anak", "bayi", "balita", "siswa", "siswi", "murid", "ponakan", "
                "perempuan", "lakilaki", "istri", "lapor", "tolong", "cucunya", "adiknya",
                # English reports (volunteers, international schools)
                "child", "children", "kid", "kids", "boy", "girl", "student", "students", "son", "daughter",
-               "baby", "teenager", "teen", "minor", "pupil"}
+               "baby", "teenager", "teen", "minor", "pupil", "parents"}
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,8 @@ class Normalizer:
         self.belas = set(belas)
         self.puluh = set(puluh)
         self.number_words = frozenset(units) | frozenset(teens)  # only these start a spelled-out number
+        # roots whose "di-" passive the rules know ("pukul" for dipukul): "d suruh", "di pukulin" are joined
+        self.di_roots: frozenset[str] = frozenset()
 
     # -- raw text -> clean string ---------------------------------------------
     @staticmethod
@@ -135,6 +137,24 @@ class Normalizer:
             i += 1
         return out
 
+    def _join_di(self, words: list[str]) -> list[str]:
+        """ "d suruh jualan", "di pukulin" -> "disuruh", "dipukulin": the passive prefix typed apart.
+        Only before a verb the rules know in its di- form, so "di rumah" stays a place."""
+        out: list[str] = []
+        i = 0
+        n = len(words)
+        while i < n:
+            w = words[i]
+            if (w == "di" or w == "d") and i + 1 < n:
+                nxt = words[i + 1]
+                if nxt.isalpha() and (nxt in self.di_roots or not self.di_roots.isdisjoint(stems(nxt))):
+                    out.append("di" + nxt)
+                    i += 2
+                    continue
+            out.append(w)
+            i += 1
+        return out
+
     def tokens(self, messages: list[str]) -> Tokens:
         toks = Tokens()
         sent = 0
@@ -157,6 +177,8 @@ class Normalizer:
                         for k in range(len(nums) - 1):
                             if nums[k] == "pukul" and nums[k + 1][:1].isdigit():
                                 nums[k] = "jam"  # "pukul 19.40" is a time, not a blow
+                    if self.di_roots and ("di" in nums or "d" in nums):
+                        nums = self._join_di(nums)
                     k = len(nums)
                     toks.words.extend(nums)
                     toks.sent.extend([sent] * k)

@@ -36,12 +36,17 @@ NEG_FILLERS = {"pernah", "ada", "sampai", "sempat", "lagi", "juga", "jadi", "mau
                # "tidak kepikiran nyakitin diri", "tidak terpikir bunuh diri"
                "kepikiran", "terpikir", "kepikir", "berpikir", "berpikiran",
                # "biar tidak ketemu konten dewasa": a parent preventing exposure, not exposure
-               "ketemu", "bertemu", "lihat", "melihat", "terpapar", "akses", "mengakses"}
+               "ketemu", "bertemu", "lihat", "liat", "melihat", "ngeliat", "terpapar", "akses", "mengakses",
+               # "dak pernah aku liat dipukul": the one who saw
+               "aku", "saya", "kami"}
 NEG_MAX_FILLERS = 3  # "tidak ada pernyataan ingin menyakiti diri": negation + up to three fillers
 # habit or condition words: "biasanya sudah pulang" says nothing about tonight
 # "kalau tidak mau, fotonya disebar": a refusal in a condition, not a negation of the threat after it
 CONDITION_WORDS = {"kalau", "jika", "kalo", "klo", "kl", "bila", "apabila"}
 HABIT_WORDS = {"biasanya", "biasa", "kadang", "kadangkadang", "kalau", "jika", "seharusnya", "harusnya", "semoga"}
+# "di bawah", "di atas": a preposition before a place, never the passive prefix typed apart
+DI_PLACES = {"bawah", "atas", "dalam", "luar", "depan", "belakang", "samping", "sebelah", "sini", "situ", "sana",
+             "mana", "antara", "sekitar", "tengah", "pinggir", "ujung", "seberang", "dekat", "rumah", "sekolah"}
 FUZZY_MIN = 7    # only words this long are matched with one typo
 
 
@@ -411,6 +416,7 @@ def load_ruleset(folder: Path | None = None) -> RuleSet:
 
     rules: list[Rule] = []
     seen: set[str] = set()
+    di_roots: set[str] = set()
     for r in doc["rules"]:
         rid = r["id"]
         if rid in seen:
@@ -442,6 +448,14 @@ def load_ruleset(folder: Path | None = None) -> RuleSet:
             examples={"positive": _as_list((r.get("examples") or {}).get("positive")),
                       "negative": _as_list((r.get("examples") or {}).get("negative"))},
         ))
+    # the roots of every "di-" passive a rule names ("dipukul" -> pukul): the normaliser joins "d pukul"
+    for rule in rules:
+        for pat in rule.patterns + rule.near:
+            for e in pat.elems:
+                for w in e.words:
+                    if w.startswith("di") and len(w) >= 6 and w.isalpha():
+                        di_roots.add(w[2:])
+    normalizer.di_roots = frozenset(di_roots - DI_PLACES)
     rs = RuleSet(
         version=str(doc.get("version", "0")),
         rules=rules,
