@@ -701,3 +701,51 @@ def test_passive_prefix_typed_apart_is_joined(text, words):
     from tepsa.triage.rules import get_ruleset
 
     assert get_ruleset().normalizer.tokens([text]).words == words
+
+
+# -- round 2026.11.25-7 (held-out sets J and K studied): the same situations in other words -------
+ROUND_JK_SIGNS = [
+    # forced sex at a boarding room two nights ago, body still hurting: the 72-hour rule
+    ('darurat', 'kejahatan_seksual', set(), set(),
+     'kak aku 17 th, kemarin malam di kosan temen aku dipaksa gituan sama dia, badanku masih sakit'),
+    # a child taken to work abroad, phone taken, sailing tomorrow
+    ('darurat', 'perdagangan', set(), set(),
+     'adik sa umur 16 dibawa orang mau kerja di Malaysia, sekarang di penampungan, hp su diambil, besok naik kapal'),
+    # an NGO's note: girls held by an agent, leaving tonight
+    ('darurat', 'perdagangan', set(), set(),
+     'Pelapor LSM: 2 anak perempuan 15 th ditampung di rumah dekat pelabuhan, diberangkatkan malam ini, dokumen dipegang agen'),
+    # a farewell post with cuts that bleed a lot
+    ('darurat', 'psikososial', set(), set(),
+     'temen aku 14 th barusan posting selamat tinggal semua sama foto tangannya disilet, darahnya banyak'),
+    # a drunk father chasing the child with a machete now (Sundanese)
+    ('darurat', 'kekerasan_fisik_psikis', set(), set(),
+     'tolong bapana keur mabok ayeuna ngudag budakna make bedog, budakna umur 9 nyumput di imah abi'),
+    # ...but a threat with a blade weeks ago, father at work now, is not tonight
+    ('tinggi', 'kekerasan_fisik_psikis', set(), set(),
+     'bapa sa kalau mabuk ancam sa pakai parang, dua minggu lalu, sekarang bapa lagi kerja di luar kota'),
+    # the school's "just joking" is not a prank call
+    ('tinggi', 'kekerasan_fisik_psikis', set(), {'bukan_kasus'},
+     'anak sy 12 th dipukulin kakak kelas tiap hari, kata gurunya cuma becanda'),
+    # a child's goodbye with a rope ready tonight
+    ('darurat', 'psikososial', set(), set(), 'aku udah siapin tali, malam ini mau udahan aja, jangan cari aku'),
+    # a boy accused of theft and summoned by the police (Manado)
+    ('tinggi', 'abh', set(), set(), 'kita pe anak 15 taong dapa tuduh ambe hp, polisi pangge mo periksa besok'),
+    # Madurese: a 14-year-old married off to an adult
+    ('tinggi', 'kejahatan_seksual', set(), set(), 'nak-kanak bine umur 14 dikabin siri sama oreng umur 40'),
+    # Javanese krama: two children living alone, fed by neighbours
+    ('tinggi', 'penelantaran', set(), set(),
+     'bocah kalih umur 7 lan 9 taun manggen piyambakan, tiyang sepuhe kerja ing Batam, tetangga ingkang paring maem'),
+    # Minang: a Quran teacher touching a child, a month ago
+    ('tinggi', 'kejahatan_seksual', set(), set(),
+     'anak ambo umua 8 taun, guru mangaji acok mamacik-macik badannyo, jan bacarito ka urang katonyo'),
+]
+
+
+@pytest.mark.parametrize("urgency,category,present,absent,text", ROUND_JK_SIGNS)
+def test_round_jk_signs(urgency, category, present, absent, text):
+    r = triage([text])
+    assert r.urgency == urgency, r.reasons
+    if category is not None:
+        assert r.category == category, r.reasons
+    assert present <= set(r.categories), r.reasons
+    assert not (absent & set(r.categories)), r.reasons

@@ -147,7 +147,9 @@ class Normalizer:
             w = words[i]
             if (w == "di" or w == "d") and i + 1 < n:
                 nxt = words[i + 1]
-                if nxt.isalpha() and (nxt in self.di_roots or not self.di_roots.isdisjoint(stems(nxt))):
+                # the word itself or with a verb suffix ("pukulin", "suruhin"): never a noun in pe-/-an
+                if nxt.isalpha() and (nxt in self.di_roots or any(
+                        nxt.endswith(suf) and nxt[: -len(suf)] in self.di_roots for suf in _DI_SUFFIXES)):
                     out.append("di" + nxt)
                     i += 2
                     continue
@@ -188,6 +190,8 @@ class Normalizer:
                 sent += 1
         return toks
 
+
+_DI_SUFFIXES = ("in", "kan", "i", "nya", "inya", "kannya", "innya")
 
 # -- affix stripping ------------------------------------------------------------
 _PARTICLES = ("nya", "lah", "kah", "ku", "mu", "na", "e", "ne")
