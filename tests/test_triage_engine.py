@@ -530,14 +530,6 @@ ROUND4_SIGNS = [
 ]
 
 
-@pytest.mark.parametrize("urgency,category,present,absent,text", ROUND4_SIGNS)
-def test_round4_signs(urgency, category, present, absent, text):
-    r = triage([text])
-    assert r.urgency == urgency, r.reasons
-    if category is not None:
-        assert r.category == category, r.reasons
-    assert present <= set(r.categories), r.reasons
-    assert not (absent & set(r.categories)), r.reasons
 
 
 # -- round 2026.11.25-4 (held-out set H studied): the same situations in other words -------------
@@ -579,16 +571,6 @@ ROUND_H_SIGNS = [
     ('sedang', 'minoritas_terisolasi', set(), set(),
      'anak anak suku bajau yang tinggal di perahu tidak sekolah dan tidak punya akta'),
 ]
-
-
-@pytest.mark.parametrize("urgency,category,present,absent,text", ROUND_H_SIGNS)
-def test_round_h_signs(urgency, category, present, absent, text):
-    r = triage([text])
-    assert r.urgency == urgency, r.reasons
-    if category is not None:
-        assert r.category == category, r.reasons
-    assert present <= set(r.categories), r.reasons
-    assert not (absent & set(r.categories)), r.reasons
 
 
 @pytest.mark.parametrize("text,kab", [
@@ -680,16 +662,6 @@ ROUND_I_SIGNS = [
 ]
 
 
-@pytest.mark.parametrize("urgency,category,present,absent,text", ROUND_I_SIGNS)
-def test_round_i_signs(urgency, category, present, absent, text):
-    r = triage([text])
-    assert r.urgency == urgency, r.reasons
-    if category is not None:
-        assert r.category == category, r.reasons
-    assert present <= set(r.categories), r.reasons
-    assert not (absent & set(r.categories)), r.reasons
-
-
 @pytest.mark.parametrize("text,words", [
     ("aq d suruh jualan", ["aku", "disuruh", "jualan"]),
     ("di pukulin bapak", ["dipukulin", "bapak"]),
@@ -741,8 +713,11 @@ ROUND_JK_SIGNS = [
 ]
 
 
-@pytest.mark.parametrize("urgency,category,present,absent,text", ROUND_JK_SIGNS)
-def test_round_jk_signs(urgency, category, present, absent, text):
+# every round's cases in other words: urgency, primary category (None: any), categories that must
+# and must not be listed
+@pytest.mark.parametrize("urgency,category,present,absent,text",
+                         ROUND4_SIGNS + ROUND_H_SIGNS + ROUND_I_SIGNS + ROUND_JK_SIGNS)
+def test_round_signs(urgency, category, present, absent, text):
     r = triage([text])
     assert r.urgency == urgency, r.reasons
     if category is not None:
