@@ -713,10 +713,38 @@ ROUND_JK_SIGNS = [
 ]
 
 
+# -- round 2026.11.25-8 (held-out sets L and M studied): the same situations in other words -------
+ROUND_LM_SIGNS = [
+    # pills kept to swallow all tonight
+    ('darurat', 'psikososial', set(), set(),
+     'aku udah ga kuat, obat tidur ibu udah aku simpen, nanti malam aku minum semua'),
+    # ...but a teenager found keeping pills to get high is drug use, not a suicide plan
+    ('tinggi', 'napza', set(), {'psikososial'}, 'anak sy 15 th ketahuan nyimpen pil tramadol di tas, katanya buat fly'),
+    # old healed fractures and a child who freezes when the father comes
+    ('tinggi', 'kekerasan_fisik_psikis', set(), set(),
+     'perawat RS: anak 6 th dirawat karena patah tangan, rontgen ada patah lama di rusuk, anak ketakutan setiap ayahnya datang'),
+    # an adult asking a girl for pictures in underwear
+    ('tinggi', 'pornografi', set(), set(),
+     'mau tanya, anak sy 12 th diminta om2 di game kirim foto pakai pakaian dalam, sudah terkirim 2'),
+    # paid undressed video calls, now threatened
+    ('tinggi', 'pornografi', set(), set(), 'aku 15 th dibayar om2 buat vc tanpa baju, sekarang dia ngancem nyebarin'),
+    # two children living alone with no adult
+    ('tinggi', 'penelantaran', set(), set(),
+     'kakak adik umur 8 dan 6 tahun tinggal berdua di rumah sejak kakeknya meninggal, makan dibantu tetangga'),
+    # a welding shop from morning to night
+    ('tinggi', 'eksploitasi', set(), set(), 'ponakan sy 14 th putus sekolah kerja di bengkel las dari jam 7 pagi sampai jam 10 malam'),
+    # a remote island without teachers
+    ('sedang', 'minoritas_terisolasi', set(), set(),
+     'di pulau kami tidak ada guru sudah 5 bulan, pustu kosong, kapal cuma 2 minggu sekali, anak2 tidak sekolah'),
+    # a children's home that has to close
+    ('sedang', 'pengasuhan', set(), set(), 'panti asuhan kami harus tutup bulan depan, ada 20 anak asuh, mohon arahan'),
+]
+
+
 # every round's cases in other words: urgency, primary category (None: any), categories that must
 # and must not be listed
 @pytest.mark.parametrize("urgency,category,present,absent,text",
-                         ROUND4_SIGNS + ROUND_H_SIGNS + ROUND_I_SIGNS + ROUND_JK_SIGNS)
+                         ROUND4_SIGNS + ROUND_H_SIGNS + ROUND_I_SIGNS + ROUND_JK_SIGNS + ROUND_LM_SIGNS)
 def test_round_signs(urgency, category, present, absent, text):
     r = triage([text])
     assert r.urgency == urgency, r.reasons

@@ -344,7 +344,13 @@ def _second_opinion(rs: RuleSet, toks, cats: set[str], urgency: str, unrecognise
             code, p = best
             cats = {code}
             review = True
-            reasons.append({"rule": "second_opinion.category", "effect": f"category:{code};review",
+            # the category's usual level, as a rule naming it would set (the guide: when unsure, the higher)
+            base = rs.category_base.get(code, "rendah")
+            effect = f"category:{code};review"
+            if RANK[base] > RANK[urgency]:
+                urgency = base
+                effect = f"category:{code};urgency>={base};review"
+            reasons.append({"rule": "second_opinion.category", "effect": effect,
                             "matched": model.heads[f"category:{code}"].reasons(feats), "p": round(p, 2)})
     head = model.heads.get("darurat")
     if head is not None and urgency != "darurat":
