@@ -741,10 +741,34 @@ ROUND_LM_SIGNS = [
 ]
 
 
+# -- round 2026.11.25-9 (held-out sets N and O studied): the same situations in other words -------
+ROUND_NO_SIGNS = [
+    # a drunk father taking a toddler away by force right now
+    ('darurat', 'kekerasan_fisik_psikis', set(), set(),
+     'tolong, bapaknya mabuk habis mukul anak 2 th, barusan dia bawa paksa anaknya naik motor, anaknya nangis'),
+    # sextortion forcing a meeting at a hotel tonight
+    ('darurat', 'pornografi', set(), set(),
+     'ada cowok punya video telanjang adikku 14 th, ngancem kalau malam ini ga datang ke hotel videonya disebar'),
+    # an intimate video spread by an ex
+    ('tinggi', 'pornografi', set(), set(), 'video pribadi anak sy 15 th disebar mantannya di grup wa sekolah'),
+    # a boy kept on a fishing boat, phone taken by them (Manado)
+    ('darurat', 'eksploitasi', set(), set(),
+     'kita pe anak 15 taong kerja di kapal ikan, so sebulan nyanda boleh turun, hp dorang ambe'),
+    # Acehnese: a girl promised to an adult next month
+    ('tinggi', 'kejahatan_seksual', set(), set(), 'lon aneuk inong 14 thon, ayah lon geutuan lon ngon ureung umu 40 thon'),
+    # a widowed mother leaving to work abroad, wants the children placed
+    ('sedang', 'pengasuhan', set(), set(),
+     'sy mau kerja ke Malaysia bulan depan, anak2 mau sy titipkan di panti, neneknya sudah tidak bisa ngurus'),
+    # a boy on trial, reporting to the police weekly
+    ('tinggi', 'abh', set(), set(), 'anak sy 16 th sedang proses sidang kasus pencurian, wajib lapor tiap minggu, butuh pendamping'),
+]
+
+
 # every round's cases in other words: urgency, primary category (None: any), categories that must
 # and must not be listed
 @pytest.mark.parametrize("urgency,category,present,absent,text",
-                         ROUND4_SIGNS + ROUND_H_SIGNS + ROUND_I_SIGNS + ROUND_JK_SIGNS + ROUND_LM_SIGNS)
+                         ROUND4_SIGNS + ROUND_H_SIGNS + ROUND_I_SIGNS + ROUND_JK_SIGNS + ROUND_LM_SIGNS
+                         + ROUND_NO_SIGNS)
 def test_round_signs(urgency, category, present, absent, text):
     r = triage([text])
     assert r.urgency == urgency, r.reasons
