@@ -759,6 +759,8 @@ ROUND_NO_SIGNS = [
     # a widowed mother leaving to work abroad, wants the children placed
     ('sedang', 'pengasuhan', set(), set(),
      'sy mau kerja ke Malaysia bulan depan, anak2 mau sy titipkan di panti, neneknya sudah tidak bisa ngurus'),
+    # a last message from a rooftop
+    ('darurat', 'psikososial', set(), set(), 'aku lagi di atap gedung sekolah, ini pesan terakhir aku, makasih semuanya'),
     # a boy on trial, reporting to the police weekly
     ('tinggi', 'abh', set(), set(), 'anak sy 16 th sedang proses sidang kasus pencurian, wajib lapor tiap minggu, butuh pendamping'),
 ]
