@@ -766,11 +766,33 @@ ROUND_NO_SIGNS = [
 ]
 
 
+# -- round 2026.11.25-10 (held-out sets P and Q studied): the same situations in other words ------
+ROUND_PQ_SIGNS = [
+    # a 9-year-old sleeping alone under a flyover, eating leftovers
+    ('tinggi', 'penelantaran', set(), set(),
+     'ada anak 9 th tidur sendirian di kolong flyover tiap malam, makan dari sisa orang, ibunya sudah meninggal'),
+    # Javanese: a boy living alone in a hut, fed by neighbours
+    ('tinggi', 'penelantaran', set(), set(), 'bocah umur pitung taun urip dewe neng gubuk, mangan diwenehi tonggo'),
+    # the other parent keeps the child against the court's decision
+    ('sedang', 'pengasuhan', set(), set(),
+     'hak asuh anak sy 6 th ikut saya, tapi mantan istri tidak mau mengembalikan sejak liburan, anak baik-baik saja'),
+    # Papuan: both parents died in a flood
+    ('tinggi', 'situasi_darurat', set(), set(),
+     'anak 8 tahun, mama deng bapa dua-dua meninggal waktu banjir bandang, sekarang tinggal sama tetangga'),
+    # girls taken with a promise of free school, at the port, ship leaves tonight
+    ('darurat', 'perdagangan', set(), set(),
+     'adik sa 13 th dibawa orang yayasan katanya disekolahkan gratis, sekarang su di pelabuhan, kapal berangkat jam 9 malam'),
+    # pills gathered, a plan for when everyone sleeps
+    ('darurat', 'psikososial', set(), set(),
+     'aku cape jadi beban, obat mama udah aku kumpulin, rencananya pas semua orang tidur aku minum semua'),
+]
+
+
 # every round's cases in other words: urgency, primary category (None: any), categories that must
 # and must not be listed
 @pytest.mark.parametrize("urgency,category,present,absent,text",
                          ROUND4_SIGNS + ROUND_H_SIGNS + ROUND_I_SIGNS + ROUND_JK_SIGNS + ROUND_LM_SIGNS
-                         + ROUND_NO_SIGNS)
+                         + ROUND_NO_SIGNS + ROUND_PQ_SIGNS)
 def test_round_signs(urgency, category, present, absent, text):
     r = triage([text])
     assert r.urgency == urgency, r.reasons
