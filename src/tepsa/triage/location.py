@@ -28,6 +28,7 @@ KAB_PREFIX = {"kab", "kabupaten"}
 KOTA_PREFIX = {"kota", "kodya"}
 PROV_PREFIX = {"prov", "provinsi", "propinsi"}
 ALL_PREFIX = KEC_PREFIX | DESA_PREFIX | KAB_PREFIX | KOTA_PREFIX | PROV_PREFIX
+NAME_PREFIX = KEC_PREFIX | DESA_PREFIX | KAB_PREFIX | KOTA_PREFIX  # before a common word, it is a place
 # a place right after these words is an origin or a destination ("dari Brebes", "ke Malaysia")
 AWAY_BEFORE = {"dari", "dr", "asal", "asalnya", "ke", "ka", "merantau"}
 # "<word> di X": somebody else's place ("bapaknya di Jakarta", "kerja di Batam", "lapas di ...")
@@ -77,17 +78,25 @@ class LocationMatcher:
         self.first_words: set[str] = set()
         from tepsa.geo.gazetteer import words as name_words
 
+        # how many words the longest name starting with a word has: n-grams longer than that are not tried
+        self.span: dict[str, int] = {}
+
+        def starts(word: str, length: int) -> None:
+            self.first_words.add(word)
+            if length > self.span.get(word, 1):
+                self.span[word] = length
+
         for r in gaz.regions():
             ws = name_words(r.nama)
             if len(ws) > 1:
-                self.first_words.add(ws[0])
+                starts(ws[0], len(ws))
                 if ws[0] in ("kabupaten", "kota", "kab") and len(ws) > 2:
-                    self.first_words.add(ws[1])
+                    starts(ws[1], len(ws) - 1)
                 if len(ws) > 2 and ws[0] == "kota" and ws[1] == "adm":
-                    self.first_words.add(ws[2])
+                    starts(ws[2], len(ws) - 2)
             # names written together in the data ("Bencahlesung") are found by joining words
         for k in aliases:
-            self.first_words.add(k.split()[0] if " " in k else k)
+            starts(k.split()[0], len(k.split()))
         self.max_join = MAX_NGRAM
         # every compact name or alias: one set test before any lookup
         self.known_keys: set[str] = set(gaz.name_keys()) | set(self.aliases)
@@ -128,10 +137,14 @@ class LocationMatcher:
             if w in ALL_PREFIX and i + 1 < n and self._starts_admin_name(words, sents, i + 1):
                 i += 1  # "kota medan": read the prefix as a prefix, not as part of a village name
                 continue
-            top = min(MAX_NGRAM, n - i) if words[i] in self.first_words else min(2, n - i)
+            # names written apart ("bencah lesung") need two words even when the data has one
+            top = min(MAX_NGRAM, max(2, self.span.get(w, 1)), n - i)
+            prev_word = words[i - 1] if i else ""
             for L in range(top, 0, -1):
                 if sents[i + L - 1] != sents[i]:
                     continue
+                if L == 1 and w in self.common and prev_word not in NAME_PREFIX:
+                    continue  # an ordinary word alone is never a place (see below)
                 key = words[i] if L == 1 else "".join(words[i:i + L])
                 if key not in known:
                     continue
@@ -139,7 +152,7 @@ class LocationMatcher:
                 alias = aliases.get(key)
                 if L == 1 and key in self.common:
                     prev = words[i - 1] if i else ""
-                    if prev not in KEC_PREFIX | DESA_PREFIX | KAB_PREFIX | KOTA_PREFIX:
+                    if prev not in NAME_PREFIX:
                         regions, alias = [], None
                 if L == 1 and len(key) < 4 and not alias:
                     regions = []
