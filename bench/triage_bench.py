@@ -23,6 +23,24 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_SET = HERE.parent / "tests" / "data" / "reports-dev.jsonl"
 
 
+def _calibrate() -> float:
+    """Milliseconds for a fixed pure-Python workload (dict, string and list work like triage's).
+
+    The shared machine's speed drifts by up to 1.8x within an hour; dividing reports/s by
+    this figure's inverse makes runs at different times comparable."""
+    best = float("inf")
+    for _ in range(5):
+        s = time.perf_counter()
+        d: dict[str, int] = {}
+        for i in range(60_000):
+            k = f"w{i % 997}"
+            d[k] = d.get(k, 0) + len(k)
+        sorted(d.items())
+        " ".join(str(i) for i in range(20_000)).split()
+        best = min(best, time.perf_counter() - s)
+    return best * 1000
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("reports", nargs="?", default=str(DEFAULT_SET))
@@ -32,6 +50,7 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
 
+    calibration = _calibrate()
     t0 = time.perf_counter()
     from tepsa.geo.gazetteer import get_gazetteer
 
@@ -75,6 +94,7 @@ def main() -> None:
         "latency_ms_p50": round(latencies[n // 2] * 1000, 3),
         "latency_ms_p99": round(latencies[int(n * 0.99) - 1] * 1000, 3),
         "gazetteer_ready_s": round(t_gaz, 3),
+        "machine_calibration_ms (lower is faster)": round(calibration, 2),
         "first_triage_s (rules + location index)": round(t_first, 3),
     }
     for k, v in out.items():
