@@ -81,22 +81,30 @@ class LocationMatcher:
         # how many words the longest name starting with a word has: n-grams longer than that are not tried
         self.span: dict[str, int] = {}
 
-        def starts(word: str, length: int) -> None:
+        # and which words follow it in some name: "anak mau" starts no name, so no n-gram is tried
+        self.second: dict[str, set[str]] = {}
+
+        def starts(ws: list[str]) -> None:
+            word = ws[0]
             self.first_words.add(word)
-            if length > self.span.get(word, 1):
-                self.span[word] = length
+            if len(ws) > self.span.get(word, 1):
+                self.span[word] = len(ws)
+            self.second.setdefault(word, set()).add(ws[1])
 
         for r in gaz.regions():
             ws = name_words(r.nama)
             if len(ws) > 1:
-                starts(ws[0], len(ws))
+                starts(ws)
                 if ws[0] in ("kabupaten", "kota", "kab") and len(ws) > 2:
-                    starts(ws[1], len(ws) - 1)
+                    starts(ws[1:])
                 if len(ws) > 2 and ws[0] == "kota" and ws[1] == "adm":
-                    starts(ws[2], len(ws) - 2)
+                    starts(ws[2:])
             # names written together in the data ("Bencahlesung") are found by joining words
         for k in aliases:
-            starts(k.split()[0], len(k.split()))
+            if " " in k:
+                starts(k.split())
+            else:
+                self.first_words.add(k)
         self.max_join = MAX_NGRAM
         # every compact name or alias: one set test before any lookup
         self.known_keys: set[str] = set(gaz.name_keys()) | set(self.aliases)
@@ -139,6 +147,11 @@ class LocationMatcher:
                 continue
             # names written apart ("bencah lesung") need two words even when the data has one
             top = min(MAX_NGRAM, max(2, self.span.get(w, 1)), n - i)
+            if top > 1:
+                nxt = words[i + 1]
+                if sents[i + 1] != sents[i] or (nxt not in self.second.get(w, ()) and (w + nxt) not in known):
+                    top = 1  # no name goes on with the next word
+            
             prev_word = words[i - 1] if i else ""
             for L in range(top, 0, -1):
                 if sents[i + L - 1] != sents[i]:
