@@ -128,6 +128,7 @@ class RuleSet:
     by_id: dict[str, Rule] = field(default_factory=dict)
     rule_words: frozenset[str] = frozenset()  # every plain word of every phrase (the second opinion's roots)
     _roots_cache: dict[str, frozenset[str]] = field(default_factory=dict)
+    _feat_cache: dict[str, frozenset[str]] = field(default_factory=dict)
     # the learnt second opinion (triage/second_opinion.json) and its thresholds (rules.yaml second_opinion:)
     second_opinion: Any = None
     place_words: frozenset[str] = frozenset()
@@ -171,10 +172,20 @@ class RuleSet:
         return r
 
     def model_features(self, words: list[str]) -> frozenset[str]:
-        """What the second opinion reads of a report's normalised words (its learning and its judging)."""
+        """What the second opinion reads of a report's normalised words (its learning and its judging).
+        The same as ``second_opinion.features(words, self.roots, self.place_words)``, per word cached."""
         from tepsa.triage.second_opinion import features
 
-        return features(words, self.roots, self.place_words)
+        cache = self._feat_cache
+        out: set[str] = set()
+        for w in words:
+            f = cache.get(w)
+            if f is None:
+                f = features([w], self.roots, self.place_words)
+                if len(cache) < 300_000:
+                    cache[w] = f
+            out |= f
+        return frozenset(out)
 
     def fuzzy(self, word: str) -> str | None:
         """Rule word within one edit of ``word`` (only for long, unknown words)."""
@@ -311,7 +322,8 @@ class RuleSet:
         extra_neg = self._extra_neg
         aux = rules is not None
         pair_cache = self._pair_cache
-        tail_ok: dict[str, bool] = {}  # per report: are all of a phrase's later words present at all?
+        tail_ok: dict[int, bool] = {}  # per report: are all of a phrase's later words present at all?
+        negators = self.negators
         for i, w in enumerate(words):
             if first is not None and keys[i].isdisjoint(first):
                 continue  # no phrase of the rules that matched starts with this word
@@ -319,24 +331,18 @@ class RuleSet:
             pk = (w, nxt, aux)
             cands = pair_cache.get(pk)
             if cands is None:
-                # phrases whose first word matches ``w`` and whose second word (if fixed) matches ``nxt``
-                nk = self.word_keys(nxt) if nxt else frozenset()
-                cands = tuple(c for c in self.candidates(w, aux)
-                              if len(c[0].elems) == 1 or c[0].elems[1].gap or not c[0].elems[1].keys.isdisjoint(nk))
+                cands = self._pair_candidates(w, nxt, aux)
                 if len(pair_cache) < 400_000:
                     pair_cache[pk] = cands
-            for pat, rid, kind in cands:
+            for pat, rid, kind, length in cands:
                 if aux and rid not in rules:
                     continue
-                mode = pat.mode
-                if mode == 1:
-                    end = i + 1
-                elif mode == 2:
-                    end = i + 2  # the second word was checked with the pair
+                if length:
+                    end = i + length  # one word, or two fixed words already checked with the pair
                 else:
-                    ok = tail_ok.get(pat.text)
+                    ok = tail_ok.get(id(pat))
                     if ok is None:
-                        ok = tail_ok[pat.text] = all(not k.isdisjoint(present) for k in pat.tail)
+                        ok = tail_ok[id(pat)] = all(not k.isdisjoint(present) for k in pat.tail)
                     if not ok:
                         continue
                     end = self.match_at(pat, toks, i, keys)
@@ -345,10 +351,23 @@ class RuleSet:
                 if kind == "unless":
                     if self.habitual(toks, i):
                         continue
-                elif not pat.starts_negated and \
+                elif i and not pat.starts_negated and (words[i - 1] in negators or words[i - 1] in NEG_FILLERS
+                                                       or kind == "p" and rid in extra_neg) and \
                         self.negated(toks, i, extra_neg.get(rid, frozenset()) if kind == "p" else frozenset()):
-                    continue
+                    continue  # (negated() can only be true when the word before is a negator or a filler)
                 hits.setdefault((rid, kind), []).append(Hit(i, end, " ".join(words[i:end])))
+
+    def _pair_candidates(self, w: str, nxt: str, aux: bool) -> tuple:
+        """Phrases whose first word matches ``w`` and whose second word (if fixed) matches ``nxt``,
+        each with the number of words it covers when that is already known (0: match it)."""
+        nk = self.word_keys(nxt) if nxt else frozenset()
+        out = []
+        for pat, rid, kind in self.candidates(w, aux):
+            elems = pat.elems
+            if len(elems) > 1 and not elems[1].gap and elems[1].keys.isdisjoint(nk):
+                continue
+            out.append((pat, rid, kind, pat.mode if pat.mode < 3 else 0))
+        return tuple(out)
 
 
 def _compile(text: str, negators: set[str]) -> Pattern:
