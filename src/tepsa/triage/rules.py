@@ -19,7 +19,9 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from tepsa.resources import data_dir
+from tepsa.triage import second_opinion
 from tepsa.triage.normalize import Normalizer, Tokens, stems
+from tepsa.triage.second_opinion import features
 
 LEVELS = ("rendah", "sedang", "tinggi", "darurat")
 RANK = {u: i for i, u in enumerate(LEVELS)}
@@ -174,8 +176,6 @@ class RuleSet:
     def model_features(self, words: list[str]) -> frozenset[str]:
         """What the second opinion reads of a report's normalised words (its learning and its judging).
         The same as ``second_opinion.features(words, self.roots, self.place_words)``, per word cached."""
-        from tepsa.triage.second_opinion import features
-
         cache = self._feat_cache
         out: set[str] = set()
         for w in words:
@@ -499,8 +499,6 @@ def load_ruleset(folder: Path | None = None) -> RuleSet:
     # place names are never evidence of danger for the second opinion (rule words stay: "pasar", "laut")
     rs.place_words = frozenset((places | {a for a in rs.place_aliases if " " not in a}) - rs.common_words)
     rs.build_index()
-    from tepsa.triage import second_opinion
-
     model_path = folder / "second_opinion.json"
     rs.second_opinion = second_opinion.load(model_path)
     if rs.second_opinion is not None:
