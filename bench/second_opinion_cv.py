@@ -20,10 +20,11 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-RANK = {"rendah": 0, "sedang": 1, "tinggi": 2, "darurat": 3}
 
 
 def score(reports: list[dict], preds: list[dict]) -> dict[str, float]:
+    from tepsa.triage.rules import RANK
+
     n = len(reports)
     acc = under = over = dar = ndar = cat = 0
     tp = fp = fn = 0

@@ -89,14 +89,14 @@ def _train_second_opinion(args: argparse.Namespace) -> None:
     """Learn the second opinion from labelled report sets and write it where the rules are."""
     from tepsa.resources import data_dir
     from tepsa.triage import second_opinion
-    from tepsa.triage.rules import get_ruleset
+    from tepsa.triage.rules import RANK, get_ruleset
 
     files = [Path(f) for f in ([args.file] if args.file else []) + list(args.train)]
     reports: list[dict] = []
     for path in files:
         for n, r in enumerate(_read_jsonl(path), start=1):
             labels = r.get("labels")
-            if not isinstance(labels, dict) or labels.get("urgency") not in second_opinion.RANK \
+            if not isinstance(labels, dict) or labels.get("urgency") not in RANK \
                     or not isinstance(labels.get("category"), str):
                 raise CliError(f"{path}: report {n}: needs labels.urgency and labels.category to learn from")
             reports.append(r)

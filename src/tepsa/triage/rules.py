@@ -323,7 +323,6 @@ class RuleSet:
         aux = rules is not None
         pair_cache = self._pair_cache
         tail_ok: dict[int, bool] = {}  # per report: are all of a phrase's later words present at all?
-        negators = self.negators
         for i, w in enumerate(words):
             if first is not None and keys[i].isdisjoint(first):
                 continue  # no phrase of the rules that matched starts with this word
@@ -351,10 +350,9 @@ class RuleSet:
                 if kind == "unless":
                     if self.habitual(toks, i):
                         continue
-                elif i and not pat.starts_negated and (words[i - 1] in negators or words[i - 1] in NEG_FILLERS
-                                                       or kind == "p" and rid in extra_neg) and \
+                elif not pat.starts_negated and \
                         self.negated(toks, i, extra_neg.get(rid, frozenset()) if kind == "p" else frozenset()):
-                    continue  # (negated() can only be true when the word before is a negator or a filler)
+                    continue
                 hits.setdefault((rid, kind), []).append(Hit(i, end, " ".join(words[i:end])))
 
     def _pair_candidates(self, w: str, nxt: str, aux: bool) -> tuple:

@@ -28,10 +28,10 @@ import json
 import math
 import random
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterable
 
-RANK = {"rendah": 0, "sedang": 1, "tinggi": 2, "darurat": 3}
 ROOT = "r:"                           # feature prefix: a rule word the report's word matches (its root, a typo fix)
 EPOCHS = {"darurat": 30, "category": 15}
 L2 = 1e-3
@@ -76,12 +76,17 @@ class SecondOpinion:
     reports: int = 0
 
     def categories(self) -> list[str]:
-        return sorted(k.split(":", 1)[1] for k in self.heads if k.startswith("category:"))
+        return [code for code, _ in self._category_heads]
+
+    @cached_property
+    def _category_heads(self) -> list[tuple[str, Head]]:
+        """(code, head) of every category head, in code order (built once, read per report)."""
+        return [(k.split(":", 1)[1], h) for k, h in sorted(self.heads.items()) if k.startswith("category:")]
 
     def best_category(self, feats: frozenset[str]) -> tuple[str, float] | None:
         best: tuple[str, float] | None = None
-        for code in self.categories():
-            p = self.heads[f"category:{code}"].prob(feats)
+        for code, head in self._category_heads:
+            p = head.prob(feats)
             if best is None or p > best[1]:
                 best = (code, p)
         return best
